@@ -1,0 +1,86 @@
+"""Where a course's pieces live: assignments, reference solutions and hidden suites.
+
+The course root holds `assignments/`, `solutions/` and `examples/`; the hidden suites
+ship inside the package (`grader/suites/<id>/`). A course root other than this checkout
+is chosen with the environment variable GRADER_COURSE_DIR.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SUITES_DIR = PACKAGE_DIR / "suites"
+
+
+class CourseError(Exception):
+    """A problem with the course layout that the user can fix (one readable line)."""
+
+
+def course_root() -> Path:
+    env = os.environ.get("GRADER_COURSE_DIR")
+    return Path(env).resolve() if env else PACKAGE_DIR.parent
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: its id, its files and the settings from `assignment.toml`."""
+
+    id: str
+    title: str
+    modules: tuple[str, ...]          # module names the student submits; the first is the main one
+    notebook: str | None              # stub notebook name, e.g. "forward.ipynb"
+    preimport: tuple[str, ...]        # imported in the worker before the student's code
+    forbidden_imports: tuple[str, ...]
+    memory_mb: int
+    cpu_seconds: int
+    import_timeout: float
+    call_timeout: float
+    submission_timeout: float
+    suite_dir: Path
+    solution_dir: Path
+    stub_dir: Path
+    settings: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def main_module(self) -> str:
+        return self.modules[0]
+
+    def suite_files(self) -> list[Path]:
+        return sorted(self.suite_dir.glob("test_*.py"))
+
+
+def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
+    root = root or course_root()
+    suite_dir = SUITES_DIR / assignment_id
+    config_path = suite_dir / "assignment.toml"
+    if not config_path.is_file():
+        known = ", ".join(list_assignments()) or "none"
+        raise CourseError(f"unknown assignment '{assignment_id}' (known: {known})")
+    try:
+        cfg = tomllib.loads(config_path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"{config_path}: invalid TOML: {exc}") from None
+    return Assignment(
+        id=assignment_id,
+        title=cfg.get("title", assignment_id),
+        modules=tuple(cfg["modules"]),
+        notebook=cfg.get("notebook"),
+        preimport=tuple(cfg.get("preimport", ["numpy"])),
+        forbidden_imports=tuple(cfg.get("forbidden_imports", [])),
+        memory_mb=int(cfg.get("memory_mb", 2048)),
+        cpu_seconds=int(cfg.get("cpu_seconds", 120)),
+        import_timeout=float(cfg.get("import_timeout", 20)),
+        call_timeout=float(cfg.get("call_timeout", 10)),
+        submission_timeout=float(cfg.get("submission_timeout", 600)),
+        suite_dir=suite_dir,
+        solution_dir=root / "solutions" / assignment_id,
+        stub_dir=root / "assignments" / assignment_id,
+        settings=cfg,
+    )
+
+
+def list_assignments() -> list[str]:
+    return sorted(p.parent.name for p in SUITES_DIR.glob("*/assignment.toml"))

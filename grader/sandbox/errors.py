@@ -1,0 +1,82 @@
+"""What can go wrong in student code, as exceptions that carry a verdict.
+
+The plugin turns each into the test's verdict; none of them is ever the grader's fault.
+"""
+from __future__ import annotations
+
+
+class StudentError(Exception):
+    """Student code did not produce a value; `verdict` names how (SANDBOX.md section 10)."""
+
+    verdict = "student exception"
+
+    def __init__(self, message: str, *, traceback: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+
+    def feedback(self) -> str:
+        return self.message + (f"\n{self.traceback.rstrip()}" if self.traceback else "")
+
+
+class StudentException(StudentError):
+    """The student's code raised; `type_name` and `mro` describe the exception class."""
+
+    verdict = "student exception"
+
+    def __init__(self, message, *, type_name="Exception", mro=(), traceback=""):
+        super().__init__(message, traceback=traceback)
+        self.type_name = type_name
+        self.mro = tuple(mro) or (type_name,)
+
+
+class ImportFailed(StudentError):
+    verdict = "import error"
+
+
+class SyntaxFailed(ImportFailed):
+    verdict = "syntax error"
+
+
+class StudentTimeout(StudentError):
+    verdict = "timeout"
+
+
+class CpuLimit(StudentError):
+    verdict = "cpu limit"
+
+
+class MemoryLimit(StudentError):
+    verdict = "memory"
+
+
+class OutputLimit(StudentError):
+    verdict = "output limit"
+
+
+class ForbiddenSyscall(StudentError):
+    verdict = "forbidden syscall"
+
+
+class StudentCrashed(StudentError):
+    verdict = "crashed"
+
+
+class ProtocolViolation(StudentError):
+    verdict = "protocol violation"
+
+
+class UnsendableValue(StudentError):
+    """The student returned a value the wire format refuses (too large, odd dtype, ...)."""
+
+    verdict = "invalid output"
+
+
+class Ungradable(StudentError):
+    """The submission cannot be graded at all (e.g. an invalid notebook)."""
+
+    verdict = "ungradable"
+
+
+class SandboxFailure(Exception):
+    """The grader could not start or talk to the worker: an internal grader error."""

@@ -1,0 +1,273 @@
+"""The worker that runs student code: loads the submission, then answers calls over two pipes.
+
+It runs inside the sandbox (bubblewrap where present) with only this directory, the
+submission and the Python tree mounted. It never writes results: it only answers requests.
+Usage: python -I -B child.py REQ_FD RESP_FD SUBMISSION_DIR --modules a,b [--preimport numpy]
+       [--seccomp] [--seed N]
+"""
+import argparse
+import errno
+import inspect
+import os
+import random
+import sys
+import traceback
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wire  # noqa: E402  (the harness directory holds only wire.py and this file)
+
+MAX_TEXT = 4000
+
+
+def short(text, limit=MAX_TEXT):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 20] + " ...[truncated]"
+
+
+class Objects:
+    """Handles to student objects: the parent sees only ids, never the objects."""
+
+    def __init__(self):
+        self.by_id, self.ids, self.next_id = {}, {}, 1
+
+    def handle(self, obj):
+        key = id(obj)
+        hid = self.ids.get(key)
+        if hid is None or self.by_id.get(hid) is not obj:
+            hid, self.next_id = self.next_id, self.next_id + 1
+            self.by_id[hid], self.ids[key] = obj, hid
+        return wire.Handle(hid, type(obj).__name__)
+
+    def get(self, handle):
+        try:
+            return self.by_id[handle.id]
+        except KeyError:
+            raise LookupError(f"unknown handle {handle.id}") from None
+
+    def release(self, ids):
+        for hid in ids:
+            obj = self.by_id.pop(hid, None)
+            if obj is not None:
+                self.ids.pop(id(obj), None)
+
+
+def install_seccomp():
+    """Deny new processes, exec, sockets, signals to others and namespace tricks; threads stay."""
+    import ctypes.util
+
+    # find_library would run ldconfig in a subprocess; the loader finds the soname itself.
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: {"seccomp": "libseccomp.so.2",
+                                             "c": "libc.so.6"}.get(name) or find_library(name)
+    try:
+        import pyseccomp as sc
+    finally:
+        ctypes.util.find_library = find_library
+
+    f = sc.SyscallFilter(defaction=sc.ALLOW)
+    denied = ["fork", "vfork", "execve", "execveat", "socket", "socketpair", "connect", "bind",
+              "listen", "accept", "accept4", "kill", "tkill", "ptrace", "process_vm_readv",
+              "process_vm_writev", "mount", "umount2", "unshare", "setns", "bpf",
+              "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+              "inotify_add_watch", "fanotify_init", "pivot_root", "chroot", "reboot"]
+    for name in denied:
+        try:
+            f.add_rule(sc.ERRNO(errno.EPERM), name)
+        except Exception:  # a syscall this architecture lacks
+            pass
+    # glibc falls back to clone() when clone3 says ENOSYS; clone is allowed only for threads.
+    f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    clone_thread = 0x00010000
+    f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
+    f.load()
+
+
+def describe_exception(exc, submission_dir):
+    """The student's exception as data, with only the student's own frames in the traceback."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__)
+              if fr.filename.startswith(submission_dir)]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    return {
+        "type": type(exc).__name__,
+        "mro": [c.__name__ for c in type(exc).__mro__],
+        "message": short(exc),
+        "traceback": short("".join(lines)),
+        "errno": getattr(exc, "errno", None) if isinstance(getattr(exc, "errno", None), int) else None,
+    }
+
+
+def classify(exc):
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return "output limit"
+    return "exception"
+
+
+class Worker:
+    def __init__(self, req_fd, resp_fd, submission_dir, modules):
+        self.req_fd, self.resp_fd = req_fd, resp_fd
+        self.submission_dir = submission_dir
+        self.module_names = modules
+        self.modules = {}
+        self.objects = Objects()
+        self.pid = os.getpid()
+
+    def send(self, message):
+        if os.getpid() != self.pid:
+            os._exit(0)    # a process the student forked (where seccomp is absent) must stay quiet
+        try:
+            data = wire.encode(message, to_handle=self.objects.handle)
+        except wire.WireError as exc:
+            data = wire.encode({"error": {"kind": "wire", "message": str(exc)}})
+        wire.write_all(self.resp_fd, data)
+
+    def load(self):
+        sys.path.insert(0, self.submission_dir)
+        for name in self.module_names:
+            try:
+                self.modules[name] = __import__(name)
+            except SyntaxError as exc:
+                where = f"{os.path.basename(exc.filename or name + '.py')}, line {exc.lineno}"
+                return {"import_error": {"kind": "syntax error", "type": "SyntaxError",
+                                         "message": f"{where}: {exc.msg}", "traceback": ""}}
+            except BaseException as exc:  # noqa: BLE001  student code may raise anything
+                info = describe_exception(exc, self.submission_dir)
+                info["kind"] = "memory" if isinstance(exc, MemoryError) else "import error"
+                if isinstance(exc, ModuleNotFoundError) and exc.name == name:
+                    info["message"] = f"no {name}.py in the submission"
+                return {"import_error": info}
+        return {"ready": True}
+
+    def resolve(self, target):
+        if target is None:
+            return self.modules[self.module_names[0]]
+        if isinstance(target, str):
+            if target not in self.modules:
+                raise LookupError(f"no module {target}")
+            return self.modules[target]
+        return self.objects.get(target)
+
+    def unwrap(self, value):
+        """Replace handles that came back from the parent by the objects they stand for."""
+        if isinstance(value, wire.Handle):
+            return self.objects.get(value)
+        if isinstance(value, list):
+            return [self.unwrap(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.unwrap(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.unwrap(v) for k, v in value.items()}
+        return value
+
+    def handle_request(self, req):
+        op = req.get("op")
+        if op == "ping":
+            return {"ok": "pong"}
+        if op == "seed":
+            seed_everything(req["seed"])
+            return {"ok": None}
+        if op == "release":
+            self.objects.release(req["ids"])
+            return {"ok": None}
+        target = self.resolve(req.get("target"))
+        if op == "describe":
+            return {"ok": describe(target)}
+        if op == "hasattr":
+            return {"ok": hasattr(target, req["name"])}
+        return self.run_student(op, target, req)
+
+    def run_student(self, op, target, req):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if op == "getattr":
+                    value = getattr(target, req["name"])
+                    out = {"ok": value}
+                elif op == "setattr":
+                    setattr(target, req["name"], self.unwrap(req["value"]))
+                    out = {"ok": None}
+                elif op == "call":
+                    args = self.unwrap(list(req.get("args", [])))
+                    kwargs = self.unwrap(dict(req.get("kwargs", {})))
+                    value = target(*args, **kwargs)
+                    out = {"ok": value}
+                    if req.get("return_args"):
+                        out["args"] = tuple(args)
+                        out["kwargs"] = kwargs
+                else:
+                    return {"error": {"kind": "request", "message": f"unknown op {op!r}"}}
+            except BaseException as exc:  # noqa: BLE001  everything the student raises is data
+                info = describe_exception(exc, self.submission_dir)
+                info["kind"] = classify(exc)
+                return {"error": info}
+        out["warnings"] = [short(f"{w.category.__name__}: {w.message}", 300) for w in caught[:20]]
+        return out
+
+    def serve(self):
+        while True:
+            try:
+                req = wire.read_frame(self.req_fd)
+            except EOFError:
+                return
+            try:
+                resp = self.handle_request(req)
+            except LookupError as exc:
+                resp = {"error": {"kind": "request", "message": str(exc)}}
+            self.send(resp)
+
+
+def describe(obj):
+    try:
+        signature = str(inspect.signature(obj)) if callable(obj) else None
+    except (TypeError, ValueError):
+        signature = None
+    try:
+        text = short(repr(obj), 200)
+    except Exception:  # noqa: BLE001  a student __repr__ may raise
+        text = f"<{type(obj).__name__}>"
+    return {"type": type(obj).__name__, "module": str(getattr(type(obj), "__module__", "")),
+            "mro": [c.__name__ for c in type(obj).__mro__], "callable": callable(obj),
+            "signature": signature, "repr": text}
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % (2**32))
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("req_fd", type=int)
+    p.add_argument("resp_fd", type=int)
+    p.add_argument("submission_dir")
+    p.add_argument("--modules", required=True)
+    p.add_argument("--preimport", default="")
+    p.add_argument("--seccomp", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    for name in filter(None, a.preimport.split(",")):
+        __import__(name)
+    seccomp = "off"
+    if a.seccomp:
+        try:
+            install_seccomp()
+            seccomp = "on"
+        except Exception as exc:  # noqa: BLE001  reported to the parent, which decides
+            seccomp = f"unavailable: {exc}"
+    seed_everything(a.seed)
+    os.chdir(os.environ.get("TMPDIR", "/tmp"))
+    worker = Worker(a.req_fd, a.resp_fd, a.submission_dir, a.modules.split(","))
+    hello = worker.load()
+    hello["seccomp"] = seccomp
+    worker.send(hello)
+    if "ready" in hello:
+        worker.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The `student` object a hidden suite sees: a proxy whose calls run in the sandboxed worker.
+
+`Session` owns one submission's worker and replaces it after a timeout or crash, so one
+hang costs one test. `RemoteObject` stands for a module, function or object in the worker.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grader.sandbox import errors
+from grader.sandbox.harness.wire import Handle
+from grader.sandbox.worker import Limits, Worker
+
+
+class Session:
+    """One submission's sandbox as the suite uses it: lazily (re)started worker, verdicts."""
+
+    def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
+                 preimport=("numpy",), seed: int = 0, budget: float = 600.0, gpu: bool = False):
+        self.submission_dir, self.modules = Path(submission_dir), list(modules)
+        self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
+        self.seed, self.budget, self.gpu = seed, budget, gpu
+        self.timeout = limits.call_timeout
+        self.worker: Worker | None = None
+        self.generation = 0
+        self.import_failure: errors.StudentError | None = None
+        self.used = 0.0
+        self.last_warnings: list[str] = []
+        self.starts = 0
+
+    @property
+    def isolation(self) -> str:
+        return self.worker.isolation if self.worker else ""
+
+    def ensure_worker(self) -> Worker:
+        if self.import_failure is not None:
+            raise self.import_failure          # deterministic: never retried per test
+        if self.worker is not None and self.worker.alive:
+            return self.worker
+        self._charge_budget()
+        worker = Worker(self.submission_dir, self.modules, self.limits, preimport=self.preimport,
+                        seed=self.seed, log_dir=self.log_dir, gpu=self.gpu)
+        started = time.monotonic()
+        self.starts += 1
+        try:
+            worker.start()
+        except (errors.ImportFailed, errors.StudentTimeout, errors.MemoryLimit,
+                errors.StudentCrashed, errors.CpuLimit, errors.ForbiddenSyscall) as exc:
+            self.import_failure = exc
+            raise
+        finally:
+            self.used += time.monotonic() - started
+        self.worker = worker
+        self.generation += 1
+        return worker
+
+    def _charge_budget(self) -> None:
+        if self.used > self.budget:
+            raise errors.StudentTimeout(
+                f"your code used up the submission's total time budget of {self.budget:g} s")
+
+    def request(self, message: dict, timeout: float | None = None):
+        worker = self.ensure_worker()
+        self._charge_budget()
+        started = time.monotonic()
+        try:
+            reply = worker.request(_to_wire(message, self.generation), timeout or self.timeout)
+        finally:
+            self.used += time.monotonic() - started
+        if "error" in reply:
+            raise _student_error(reply["error"], message)
+        self.last_warnings = list(reply.get("warnings", []))
+        return reply
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def value(self, reply_value):
+        return _from_wire(reply_value, self)
+
+
+def _to_wire(value, generation):
+    """RemoteObjects become handles; a handle from a dead worker is refused."""
+    if isinstance(value, RemoteObject):
+        target = object.__getattribute__(value, "_target")
+        if isinstance(target, Handle):
+            if object.__getattribute__(value, "_generation") != generation:
+                raise errors.StudentError("an object from before the worker was restarted "
+                                          "(after an earlier failure in this test) was reused")
+            return target
+        raise errors.SandboxFailure("modules cannot be passed as arguments")
+    if isinstance(value, dict):
+        return {k: _to_wire(v, generation) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_wire(v, generation) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_wire(v, generation) for v in value)
+    return value
+
+
+def _from_wire(value, session):
+    if isinstance(value, Handle):
+        return RemoteObject(session, value)
+    if isinstance(value, list):
+        return [_from_wire(v, session) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_from_wire(v, session) for v in value)
+    if isinstance(value, dict):
+        return {k: _from_wire(v, session) for k, v in value.items()}
+    return value
+
+
+def _student_error(info: dict, request: dict) -> Exception:
+    kind = info.get("kind")
+    message = info.get("message", "")
+    if kind == "request":
+        return errors.SandboxFailure(f"the worker refused a request: {message}")
+    if kind == "wire":
+        return errors.UnsendableValue(f"your code returned a value that cannot be graded: {message}")
+    if kind == "memory":
+        return errors.MemoryLimit("your code ran out of memory (MemoryError)",
+                                  traceback=info.get("traceback", ""))
+    if kind == "output limit":
+        return errors.OutputLimit("your code wrote more output than allowed (File too large)",
+                                  traceback=info.get("traceback", ""))
+    type_name = info.get("type", "Exception")
+    if type_name == "NotImplementedError":
+        text = "not implemented yet (raises NotImplementedError)"
+    elif type_name == "AttributeError" and request.get("op") == "getattr" and (
+            request.get("target") is None or isinstance(request.get("target"), str)):
+        text = f"your module defines no `{request.get('name')}`"
+    else:
+        text = f"{type_name}: {message}"
+    return errors.StudentException(text, type_name=type_name, mro=info.get("mro", ()),
+                                   traceback=info.get("traceback", ""))
+
+
+class RemoteObject:
+    """A module, function, class or object living in the worker; reached only by requests."""
+
+    __slots__ = ("_session", "_target", "_generation")
+
+    def __init__(self, session: Session, target):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_target", target)      # None/str: a module; Handle: an object
+        object.__setattr__(self, "_generation", session.generation)
+
+    def _request(self, op, **fields):
+        session = object.__getattribute__(self, "_session")
+        reply = session.request({"op": op, "target": object.__getattribute__(self, "_target"),
+                                 **fields})
+        return reply
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)     # keep copy/pickle/numpy probes local
+        reply = self._request("getattr", name=name)
+        return object.__getattribute__(self, "_session").value(reply["ok"])
+
+    def __setattr__(self, name, value):
+        self._request("setattr", name=name, value=value)
+
+    def __call__(self, *args, **kwargs):
+        reply = self._request("call", args=list(args), kwargs=kwargs)
+        return object.__getattribute__(self, "_session").value(reply["ok"])
+
+    def call_returning_args(self, name_or_args=None, *args, **kwargs):
+        """`student.call_returning_args("softmax", x)` or `fn.call_returning_args(x)`:
+        the value and the arguments as the student's code left them."""
+        target = self
+        if isinstance(name_or_args, str) and not isinstance(
+                object.__getattribute__(self, "_target"), Handle):
+            target = getattr(self, name_or_args)
+        else:
+            args = (name_or_args, *args)
+        reply = target._request("call", args=list(args), kwargs=kwargs, return_args=True)
+        value = object.__getattribute__(self, "_session").value
+        return value(reply["ok"]), value(reply.get("args", ()))
+
+    def module(self, name: str) -> "RemoteObject":
+        """Another module of the submission (e.g. `framework` beside `mnist_lab`)."""
+        return RemoteObject(object.__getattribute__(self, "_session"), name)
+
+    def has(self, name: str) -> bool:
+        return bool(self._request("hasattr", name=name)["ok"])
+
+    def describe(self) -> dict:
+        return self._request("describe")["ok"]
+
+    @property
+    def type_name(self) -> str:
+        target = object.__getattribute__(self, "_target")
+        return target.type_name if isinstance(target, Handle) else "module"
+
+    @property
+    def last_warnings(self) -> list[str]:
+        return list(object.__getattribute__(self, "_session").last_warnings)
+
+    def __repr__(self):
+        target = object.__getattribute__(self, "_target")
+        return f"<student {target!r}>" if isinstance(target, Handle) else f"<student module {target or ''}>"

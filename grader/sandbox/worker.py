@@ -1,0 +1,344 @@
+"""Start, talk to and kill the sandboxed worker process that holds one submission's code.
+
+The parent enforces every deadline (select on the pipes, then SIGKILL); nothing relies on
+signals inside the student's process. See SANDBOX.md for the threat model.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox import errors
+from grader.sandbox.harness import wire
+
+HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+OUTPUT_LIMIT = 16 << 20           # RLIMIT_FSIZE: stdout/stderr files and anything in /tmp
+TMPFS_SIZE = 256 << 20
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048            # RLIMIT_AS; 0 = none (GPU workers)
+    cpu_seconds: int = 120
+    import_timeout: float = 20.0
+    call_timeout: float = 10.0
+    open_files: int = 256
+    processes: int = 512             # counts threads too; only enforced for a non-root uid
+
+
+@functools.lru_cache(maxsize=1)
+def isolation_mode() -> str:
+    """'bubblewrap', or 'reduced isolation: <why>' when bubblewrap cannot be used here."""
+    forced = os.environ.get("GRADER_ISOLATION", "")
+    if forced == "reduced":
+        return "reduced isolation: GRADER_ISOLATION=reduced"
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return "reduced isolation: bubblewrap (bwrap) is not installed"
+    probe = subprocess.run(
+        [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+         "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+         "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/usr/bin/true"],
+        capture_output=True, timeout=20)
+    if probe.returncode != 0:
+        why = probe.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
+        return f"reduced isolation: bubblewrap cannot create namespaces here ({why[0]})"
+    return "bubblewrap"
+
+
+def _ancestors(path: Path) -> list[Path]:
+    return [p for p in reversed(path.parents) if p != Path("/")]
+
+
+def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
+    """The allow-list mounts of SANDBOX.md section 3: nothing of the grader but the harness."""
+    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+            "--symlink", "usr/sbin", "/sbin"]
+    if Path("/etc/ld.so.cache").exists():
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    made = set()
+    python_trees = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    for tree in sorted(python_trees):
+        if str(tree).startswith("/usr/"):
+            continue
+        for parent in _ancestors(tree):
+            if parent not in made:
+                # bwrap copies a 0700 parent such as /root; the worker's uid must traverse it.
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        args += ["--ro-bind", str(tree), str(tree)]
+    for site in Path(sys.prefix).glob("lib/python3*/site-packages/grader"):
+        args += ["--tmpfs", str(site)]       # a non-editable install would carry the suites
+    args += ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(HARNESS_DIR), "/opt/harness",
+             "--ro-bind", str(submission_dir), "/submission",
+             "--proc", "/proc", "--dev", "/dev",
+             "--perms", "01777", "--size", str(tmp_size), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    if gpu:
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            args += ["--dev-bind", str(node), str(node)]
+    return args
+
+
+def _environment() -> dict[str, str]:
+    env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch"}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env[var] = "1"
+    return env
+
+
+class Worker:
+    """One sandboxed process holding one submission. Dead after a timeout or crash."""
+
+    def __init__(self, submission_dir: Path, modules: list[str], limits: Limits, *,
+                 preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False):
+        self.submission_dir = Path(submission_dir)
+        self.modules, self.limits, self.preimport = list(modules), limits, list(preimport)
+        self.seed, self.gpu = seed, gpu
+        self.log_dir = Path(log_dir)
+        self.isolation = isolation_mode()
+        self.proc: subprocess.Popen | None = None
+        self.sandbox_pid: int | None = None
+        self._private_dir: Path | None = None
+        self.killed_by_us = False
+        self.seccomp = "off"
+
+    # --- life cycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker and wait for it to import the submission (import deadline)."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        info_r = info_w = None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_dir / "stdout.txt", "ab")
+        err = open(self.log_dir / "stderr.txt", "ab")
+        lim = self.limits
+        prlimit = [shutil.which("prlimit") or "prlimit", f"--cpu={lim.cpu_seconds}:{lim.cpu_seconds + 5}",
+                   f"--fsize={OUTPUT_LIMIT}", f"--nofile={lim.open_files}", "--core=0"]
+        if lim.memory_mb and not self.gpu:
+            prlimit.append(f"--as={lim.memory_mb << 20}")
+        as_root = os.geteuid() == 0
+        if as_root and self.isolation == "bubblewrap":
+            prlimit.append(f"--nproc={lim.processes}")   # enforced once setpriv drops root
+        child_args = [f"{req_r}", f"{resp_w}"]
+        opts = ["--modules", ",".join(self.modules), "--preimport", ",".join(self.preimport),
+                "--seed", str(self.seed), "--seccomp"]
+        python = str(Path(sys.prefix) / "bin" / "python")
+        if self.isolation == "bubblewrap":
+            info_r, info_w = os.pipe()
+            cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu)
+            cmd[len(prlimit)] = shutil.which("bwrap")
+            cmd += [] if as_root else ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+            cmd += ["--info-fd", str(info_w), "--clearenv"]
+            for k, v in _environment().items():
+                cmd += ["--setenv", k, v]
+            if as_root:
+                # Root outside: drop to a real unprivileged uid inside, after the mounts exist.
+                cmd += ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                        "--clear-groups", "--no-new-privs", "--inh-caps=-all",
+                        "--bounding-set=-all", "--"]
+            cmd += [python, "-I", "-B", "/opt/harness/child.py", *child_args, "/submission", *opts]
+            env, cwd, pass_fds = None, None, (req_r, resp_w, info_w)
+        else:
+            # Reduced isolation: a private copy of the submission as the working directory.
+            self._private_dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+            shutil.copytree(self.submission_dir, self._private_dir / "submission")
+            (self._private_dir / "tmp").mkdir()
+            env = _environment() | {"HOME": str(self._private_dir / "tmp"),
+                                    "TMPDIR": str(self._private_dir / "tmp")}
+            cmd = prlimit + [python, "-I", "-B", str(HARNESS_DIR / "child.py"), *child_args,
+                             str(self._private_dir / "submission"), *opts]
+            cwd, pass_fds = str(self._private_dir / "tmp"), (req_r, resp_w)
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         pass_fds=pass_fds, env=env if env is not None else {},
+                                         cwd=cwd, start_new_session=True)
+        except OSError as exc:
+            raise errors.SandboxFailure(f"cannot start the worker: {exc}") from None
+        finally:
+            out.close()
+            err.close()
+            for fd in (req_r, resp_w, info_w):
+                if fd is not None:
+                    os.close(fd)
+        self.req_fd, self.resp_fd = req_w, resp_r
+        if info_r is not None:
+            self.sandbox_pid = self._read_info(info_r)
+        try:
+            hello = self._receive(time.monotonic() + lim.import_timeout, during="import")
+        except errors.StudentTimeout:
+            raise errors.StudentTimeout(
+                f"importing the submission took longer than {lim.import_timeout:g} s "
+                "(is there a loop or heavy work at the top level of your module?)") from None
+        self.seccomp = hello.get("seccomp", "off")
+        if "import_error" in hello:
+            info = hello["import_error"]
+            self.stop()
+            cls = {"syntax error": errors.SyntaxFailed, "memory": errors.MemoryLimit}.get(
+                info.get("kind"), errors.ImportFailed)
+            raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
+                      traceback=info.get("traceback", ""))
+        if self.seccomp != "on" and self.isolation != "bubblewrap":
+            self.isolation += f"; seccomp {self.seccomp}"
+
+    def _read_info(self, fd: int) -> int | None:
+        """bwrap's --info-fd gives the sandbox's pid 1: killing it ends the whole pid namespace."""
+        data = b""
+        deadline = time.monotonic() + 10
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    break
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                data += chunk
+                try:
+                    return int(json.loads(data)["child-pid"])
+                except (ValueError, KeyError):
+                    continue
+        finally:
+            os.close(fd)
+        return None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started, then wait: teardown is complete on return."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.killed_by_us = True
+            if self.sandbox_pid:
+                try:
+                    os.kill(self.sandbox_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self.req_fd, self.resp_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self._private_dir:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
+        self.proc = None
+
+    # --- requests --------------------------------------------------------------------------
+    def request(self, message: dict, timeout: float | None = None):
+        """Send one request and wait for its answer; any failure kills the worker."""
+        if not self.alive:
+            raise errors.SandboxFailure("the worker is not running")
+        timeout = self.limits.call_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        try:
+            data = wire.encode(message)
+        except wire.WireError as exc:
+            raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
+        try:
+            self._send(data, deadline)
+            return self._receive(deadline, during="call", timeout=timeout)
+        except BaseException:
+            if self.alive:
+                self.stop()
+            raise
+
+    def _send(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            _, ready, _ = select.select([], [self.req_fd], [], max(0.0, remaining))
+            if not ready:
+                self._fail_timeout("call", None)
+            try:
+                n = os.write(self.req_fd, view[: 1 << 16])
+            except BrokenPipeError:
+                raise self._death("call") from None
+            view = view[n:]
+
+    def _read(self, n: int, deadline: float, during: str, timeout) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.resp_fd], [], [], max(0.0, remaining))
+            if not ready:
+                self._fail_timeout(during, timeout)
+            chunk = os.read(self.resp_fd, min(n - got, 1 << 20))
+            if not chunk:
+                raise self._death(during)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, deadline: float, during: str, timeout=None):
+        try:
+            header_len, payload_len = wire.parse_prefix(
+                self._read(wire.PREFIX_SIZE, deadline, during, timeout))
+            header = self._read(header_len, deadline, during, timeout)
+            payload = self._read(payload_len, deadline, during, timeout)
+            return wire.decode(header, payload)
+        except wire.WireError as exc:
+            self.stop()
+            raise errors.ProtocolViolation(f"the worker sent a malformed message: {exc}") from None
+
+    def _fail_timeout(self, during: str, timeout) -> None:
+        self.stop()
+        if during == "import":
+            raise errors.StudentTimeout("import deadline")
+        raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one call); "
+                                    "look for an endless loop or far too much work")
+
+    def _death(self, during: str) -> errors.StudentError:
+        """Explain why the worker disappeared, from its exit status."""
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            code = self.proc.returncode if self.proc else None
+        self.stop()
+        sig = -code if code is not None and code < 0 else (code - 128 if code and code > 128 else None)
+        when = "while importing your code" if during == "import" else "during the call"
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and not self.killed_by_us):
+            return errors.CpuLimit(f"your code used more than {self.limits.cpu_seconds} s of CPU "
+                                   f"time and was stopped {when}")
+        if sig == signal.SIGSYS:
+            return errors.ForbiddenSyscall(f"your code made a forbidden system call {when}")
+        if sig == signal.SIGXFSZ:
+            return errors.OutputLimit(f"your code wrote more than {OUTPUT_LIMIT >> 20} MiB {when}")
+        if sig:
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
+            return errors.StudentCrashed(f"the Python process crashed with {name} {when} "
+                                         "(a segmentation fault or abort in native code)")
+        return errors.StudentCrashed(f"the Python process exited (exit code {code}) {when}; "
+                                     "do not call exit() or os._exit() in your code")
+
+    def __del__(self):  # last resort: never leave a worker behind
+        try:
+            self.stop()
+        except Exception:
+            pass
