@@ -1,0 +1,131 @@
+"""Numeric checks: the student's arrays and numbers against the reference, with diagnostics."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader.checks.errors import CheckFailed, InvalidOutput
+from grader.sandbox.errors import StudentException
+
+
+def describe_input(name: str, x) -> str:
+    """'z: (4, 5) float64 in [-9.8, 9.9]' — the input as the student may be told of it."""
+    x = np.asarray(x)
+    if x.size == 0:
+        return f"{name}: {x.shape} {x.dtype} (empty)"
+    if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.bool_):
+        lo, hi = float(np.min(x)), float(np.max(x))
+        return f"{name}: {tuple(x.shape)} {x.dtype} in [{lo:.3g}, {hi:.3g}]"
+    return f"{name}: {tuple(x.shape)} {x.dtype}"
+
+
+def _context(what: str, inputs: str | None) -> str:
+    return f"{what}" + (f" for {inputs}" if inputs else "")
+
+
+def _kind(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    type_name = getattr(value, "type_name", None)
+    return f"a {type_name or type(value).__name__}"
+
+
+def check_array(got, expected, *, what: str, inputs: str | None = None, rtol: float = 1e-6,
+                atol: float = 1e-8, dtype=None, sums_to_one_axis: int | None = None) -> np.ndarray:
+    """Type, shape, dtype, finiteness, then values; returns the student's array."""
+    where = _context(what, inputs)
+    expected = np.asarray(expected)
+    if type(got) is not np.ndarray:     # the wire gives base-class arrays; anything else is wrong
+        raise InvalidOutput(f"{where}: expected a numpy array, got {_kind(got)}")
+    if got.shape != expected.shape:
+        hint = " (it looks transposed)" if got.shape == expected.shape[::-1] and got.ndim == 2 else ""
+        raise InvalidOutput(f"{where}: expected shape {expected.shape}, got {got.shape}{hint}")
+    want = np.dtype(dtype) if dtype is not None else expected.dtype
+    if got.dtype != want:
+        raise InvalidOutput(f"{where}: expected dtype {want}, got {got.dtype}"
+                            + (" (float inputs must keep their float dtype)"
+                               if want.kind == "f" and got.dtype.kind == "f" else ""))
+    if got.dtype.kind in "fc":
+        bad = ~np.isfinite(got)
+        if bad.any() and np.isfinite(expected).all():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            kind = "NaN" if np.isnan(got[idx]) else "inf"
+            raise InvalidOutput(f"{where}: {int(bad.sum())} of {got.size} values are NaN or inf "
+                                f"(first {kind} at index {idx}); look for overflow, log(0) or 0/0")
+    g = got.astype(np.float64) if got.dtype.kind in "biuf" else got
+    e = expected.astype(np.float64) if expected.dtype.kind in "biuf" else expected
+    if np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
+        return got
+    diff = np.abs(g - e)
+    rel = diff / np.maximum(np.maximum(np.abs(e), np.abs(g)), atol)
+    rel = np.where(np.isnan(rel), np.inf, rel)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(rel)), rel.shape)) if rel.ndim else ()
+    n_bad = int((~np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)).sum())
+    lines = [f"{where}: {n_bad} of {got.size} values are wrong; the worst is at index {idx} "
+             f"(relative error {float(rel[idx]):.2g}, tolerance {rtol:g})"]
+    if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1 and np.allclose(
+            g, e.T, rtol=rtol, atol=atol):
+        lines.append("your result matches the expected values transposed: check the order "
+                     "of a matrix product or an axis")
+    if sums_to_one_axis is not None and g.ndim:
+        sums = g.sum(axis=sums_to_one_axis)
+        if not np.allclose(sums, 1.0, atol=1e-5):
+            lines.append(f"values do not sum to 1 along axis {sums_to_one_axis}")
+    if np.allclose(g, -e, rtol=rtol, atol=atol):
+        lines.append("your result has the opposite sign")
+    raise CheckFailed("; ".join(lines))
+
+
+def _as_number(got, where: str) -> float:
+    if type(got) in (int, float):
+        return float(got)
+    if type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "biuf":
+        return float(got.reshape(()))
+    raise InvalidOutput(f"{where}: expected a number, got {_kind(got)}"
+                        + (f" of shape {got.shape}" if isinstance(got, np.ndarray) else ""))
+
+
+def check_scalar(got, expected, *, what: str, inputs: str | None = None, rtol: float = 1e-6,
+                 atol: float = 1e-8, dtype=None) -> float:
+    """A Python number or a 0-d/size-1 array; `dtype` also checks a numpy scalar's dtype."""
+    where = _context(what, inputs)
+    value = _as_number(got, where)
+    if dtype is not None and type(got) is np.ndarray and got.dtype != np.dtype(dtype):
+        raise InvalidOutput(f"{where}: expected a {np.dtype(dtype)} number, got {got.dtype}")
+    if not math.isfinite(value):
+        if math.isfinite(float(expected)):
+            raise InvalidOutput(f"{where}: got {value}; look for overflow, log(0) or 0/0")
+    if math.isclose(value, float(expected), rel_tol=rtol, abs_tol=atol):
+        return value
+    rel = abs(value - float(expected)) / max(abs(float(expected)), abs(value), atol)
+    raise CheckFailed(f"{where}: wrong value (relative error {rel:.2g}, tolerance {rtol:g})")
+
+
+def check_not_mutated(before, after, *, what: str, argname: str) -> None:
+    """The argument as the student's function left it must equal what was passed in."""
+    before = np.asarray(before)
+    if type(after) is not np.ndarray or after.shape != before.shape or not np.array_equal(
+            after, before, equal_nan=True):
+        raise CheckFailed(f"{what} modified its input `{argname}` in place; functions must "
+                          "not change their inputs (work on a copy, e.g. z = z.copy() or "
+                          "np.maximum(z, 0))")
+
+
+def expect_exception(call, type_name: str, *, what: str) -> None:
+    """`call()` must raise an exception of that class (or a subclass) in the student's code."""
+    try:
+        call()
+    except StudentException as exc:
+        if type_name in exc.mro:
+            return
+        raise CheckFailed(f"{what} should raise {type_name}, but raised {exc.type_name}") from None
+    raise CheckFailed(f"{what} should raise {type_name}, but returned normally")
+
+
+def check_no_warnings(student, *, what: str) -> None:
+    """The last call into the student's code emitted no warning (overflow, divide by zero)."""
+    warnings = student.last_warnings
+    if warnings:
+        raise CheckFailed(f"{what} emitted a warning: {warnings[0]}; "
+                          "compute it in a numerically stable way")

@@ -1,0 +1,238 @@
+"""Grading runs: one submission through its hidden suite, and a whole class in parallel.
+
+discover -> prepare -> pytest with the grading plugin (student code in the sandbox) ->
+result dict (Gradescope schema) -> reports. A re-run skips submissions whose content and
+grader fingerprint are unchanged, so a killed batch resumes where it stopped.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from grader import __version__
+from grader.course import Assignment, course_root, load_assignment
+from grader.submissions import Submission, UngradableSubmission
+
+SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
+HARNESS = Path(__file__).resolve().parent / "sandbox" / "harness"
+TAIL = 2000
+
+
+def course_secret() -> str:
+    """The instructor's secret behind per-student random inputs (never in a student bundle)."""
+    env = os.environ.get("GRADER_SECRET")
+    if env:
+        return env
+    path = course_root() / ".grader-secret"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprint(assignment_id: str) -> str:
+    """Grader version + the hidden suite + the reference + the harness: a change re-grades."""
+    a = load_assignment(assignment_id)
+    h = hashlib.sha256(__version__.encode())
+    for folder in (a.suite_dir, a.solution_dir, HARNESS):
+        for p in sorted(folder.glob("*")):
+            if p.is_file() and p.suffix in (".py", ".toml", ".ini"):
+                h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:16]}"
+
+
+def _tail(path: Path) -> str:
+    if not path.exists():
+        return ""
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - TAIL))
+        text = f.read().decode(errors="replace")
+    return text if path.stat().st_size <= TAIL else "...[earlier output truncated]\n" + text
+
+
+def grade_submission(sub: Submission, secret: str | None = None) -> dict:
+    """Run the hidden suite on one submission; the result dict in Gradescope's schema."""
+    import pytest  # imported here: the CLI's start-up does not need it
+
+    from grader.plugin import GradingContext, GradingPlugin
+    from grader.sandbox.worker import isolation_mode
+
+    assignment = load_assignment(sub.assignment)
+    started = time.monotonic()
+    extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "graded",
+             "reason": None, "content_hash": sub.content_hash(),
+             "fingerprint": fingerprint(sub.assignment), "isolation": isolation_mode(),
+             "skipped": [], "internal_errors": 0, "stdout_tail": "", "stderr_tail": "",
+             "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    try:
+        try:
+            prepared = sub.prepare(assignment, work / "submission")
+        except UngradableSubmission as exc:
+            extra.update(verdict="ungradable", reason=str(exc))
+            return _result([], extra, started, full_marks=max_score(assignment.id))
+        ctx = GradingContext(sub, assignment, prepared, work / "logs", secret or course_secret())
+        plugin = GradingPlugin(ctx)
+        code = pytest.main(_pytest_args(assignment), plugins=[plugin])
+        tests = plugin.results
+        if plugin.collection_errors or code not in (0, 1):
+            extra["internal_errors"] = max(1, len(plugin.collection_errors))
+            extra["reason"] = "the hidden suite could not run: " + "; ".join(
+                plugin.collection_errors)[:2000] if plugin.collection_errors else f"pytest exit {code}"
+        extra["skipped"] = plugin.skipped
+        extra["internal_errors"] += sum(t.verdict == "internal grader error" for t in tests)
+        extra["isolation"] = plugin.session.isolation or extra["isolation"]
+        extra["stdout_tail"] = _tail(ctx.log_dir / "stdout.txt")
+        extra["stderr_tail"] = _tail(ctx.log_dir / "stderr.txt")
+        return _result(tests, extra, started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=None)
+def max_score(assignment_id: str) -> float:
+    """Full marks of an assignment, from collecting its suite (no student code involved)."""
+    import pytest
+
+    from grader.plugin import PointsCollector
+
+    a = load_assignment(assignment_id)
+    collector = PointsCollector()
+    pytest.main(_pytest_args(a) + ["--collect-only"], plugins=[collector])
+    return collector.total
+
+
+def _pytest_args(assignment: Assignment) -> list[str]:
+    return [str(assignment.suite_dir), "-c", str(SUITE_INI), "--rootdir",
+            str(assignment.suite_dir.parent), "-p", "no:cacheprovider", "-p", "no:terminal",
+            "--import-mode=importlib", "--assert=plain",
+            "-o", f"timeout={int(assignment.submission_timeout)}", "-o", "timeout_method=signal",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+
+def _result(tests, extra, started, full_marks=None) -> dict:
+    rows = []
+    for t in tests:
+        row = {"name": t.name, "score": t.score, "max_score": t.max_score,
+               "status": "passed" if t.verdict in ("pass", "partial") else "failed",
+               "output": t.output, "visibility": t.visibility,
+               "extra_data": {"verdict": t.verdict, "nodeid": t.nodeid, "duration": t.duration}}
+        if t.internal:
+            row["extra_data"]["internal"] = t.internal
+        rows.append(row)
+    score = round(sum(t.score for t in tests), 4)
+    maximum = round(sum(t.max_score for t in tests), 4) if full_marks is None else full_marks
+    if extra["verdict"] == "ungradable":
+        summary = f"Not graded: {extra['reason']}. Score 0 / {maximum:g}."
+    else:
+        passed = sum(r["status"] == "passed" for r in rows)
+        summary = f"{score:g} / {maximum:g} points; {passed} of {len(rows)} tests passed."
+        if extra["internal_errors"]:
+            summary += " Some tests hit an internal grader error and will be re-graded."
+        if extra["skipped"]:
+            summary += f" {len(extra['skipped'])} tests were skipped and do not count."
+    return {"score": score, "max_score": maximum,
+            "execution_time": round(time.monotonic() - started, 3), "output": summary,
+            "visibility": "visible", "tests": rows, "extra_data": extra}
+
+
+# --- a whole class ------------------------------------------------------------------------
+
+def result_path(out: Path, sub: Submission) -> Path:
+    return Path(out) / sub.student / sub.assignment / "results.json"
+
+
+def is_up_to_date(out: Path, sub: Submission) -> bool:
+    path = result_path(out, sub)
+    try:
+        extra = json.loads(path.read_text())["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return (extra.get("content_hash") == sub.content_hash()
+            and extra.get("fingerprint") == fingerprint(sub.assignment)
+            and not extra.get("internal_errors"))
+
+
+def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
+    from grader.reports import write_submission_outputs
+    result = grade_submission(sub, secret)
+    write_submission_outputs(Path(out), result)
+    return _summary(result)
+
+
+def _summary(result: dict) -> dict:
+    e = result["extra_data"]
+    return {"student": e["student"], "assignment": e["assignment"], "score": result["score"],
+            "max_score": result["max_score"], "verdict": e["verdict"], "reason": e["reason"],
+            "internal_errors": e["internal_errors"], "time": result["execution_time"]}
+
+
+def _warm_up() -> None:
+    import pytest  # noqa: F401  pay the imports once per pool process
+    import grader.plugin  # noqa: F401
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def run_many(tasks, jobs: int, fn, on_done=None) -> list:
+    """Run fn(*task) for every task, in this process (jobs=1) or a pool of processes."""
+    results = []
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            r = fn(*task)
+            results.append(r)
+            if on_done:
+                on_done(r)
+        return results
+    ctx = multiprocessing.get_context("forkserver")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up) as pool:
+        futures = [pool.submit(fn, *task) for task in tasks]
+        try:
+            for fut in cf.as_completed(futures):
+                r = fut.result()
+                results.append(r)
+                if on_done:
+                    on_done(r)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return results
+
+
+def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume: bool = True,
+                on_done=None, on_skip=None) -> tuple[list[dict], int]:
+    """Grade every submission not already graded; returns (summaries, number skipped)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = []
+    skipped = 0
+    for sub in submissions:
+        if resume and is_up_to_date(out, sub):
+            skipped += 1
+            if on_skip:
+                on_skip(sub)
+        else:
+            todo.append(sub)
+    secret = course_secret()
+    summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write, on_done)
+    return summaries, skipped

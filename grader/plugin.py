@@ -1,0 +1,265 @@
+"""The pytest plugin that turns a hidden suite run into scores: markers, fixtures, verdicts.
+
+It lives in the trusted process. Results are collected here, in memory, and written by
+the caller; student code reaches none of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.checks.errors import CheckFailed
+from grader.course import Assignment
+from grader.sandbox import errors
+from grader.sandbox.proxy import RemoteObject, Session
+from grader.sandbox.worker import Limits
+from grader.submissions import Submission
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+_REFERENCES: dict[tuple, dict] = {}
+
+
+@dataclass
+class TestResult:
+    name: str
+    nodeid: str
+    max_score: float
+    score: float
+    verdict: str
+    output: str
+    visibility: str
+    duration: float
+    internal: str = ""        # traceback of a grader bug: for the instructor, never the student
+
+
+@dataclass
+class Credit:
+    """Partial credit for one test: `credit.award(0.5, "tier 2 of 3")`."""
+
+    fraction: float = 1.0
+    message: str = ""
+
+    def award(self, fraction: float, message: str = "") -> None:
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"a fraction of the points must be in [0, 1], got {fraction}")
+        self.fraction, self.message = float(fraction), message
+
+
+@dataclass
+class GradingContext:
+    submission: Submission
+    assignment: Assignment
+    prepared_dir: Path
+    log_dir: Path
+    secret: str
+
+
+@dataclass
+class _Item:
+    credit: Credit = field(default_factory=Credit)
+
+
+def cuda_available() -> tuple[bool, str]:
+    """Whether the grading environment has a CUDA GPU; checked from outside student code."""
+    if not list(Path("/dev").glob("nvidia[0-9]*")):
+        return False, "no CUDA GPU on this grading machine"
+    smi = shutil.which("nvidia-smi")
+    if smi and subprocess.run([smi, "-L"], capture_output=True).returncode != 0:
+        return False, "nvidia-smi finds no usable GPU"
+    return True, ""
+
+
+def load_reference(assignment: Assignment):
+    """The reference solution, imported here in the trusted process (cached per file state)."""
+    files = [assignment.solution_dir / f"{m}.py" for m in assignment.modules]
+    key = tuple((str(f), f.stat().st_mtime_ns if f.exists() else 0) for f in files)
+    if key not in _REFERENCES:
+        modules = {}
+        sys.path.insert(0, str(assignment.solution_dir))
+        try:
+            for name, path in zip(assignment.modules, files):
+                if not path.exists():
+                    continue
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module     # sibling imports inside the reference
+                spec.loader.exec_module(module)
+                modules[name] = module
+        finally:
+            sys.path.remove(str(assignment.solution_dir))
+            for name in assignment.modules:
+                sys.modules.pop(name, None)
+        _REFERENCES[key] = modules
+    return _REFERENCES[key]
+
+
+def _test_name(item) -> str:
+    doc = getattr(item.function, "__doc__", None)
+    base = doc.strip().splitlines()[0].rstrip(".") if doc else item.originalname.removeprefix(
+        "test_").replace("_", " ")
+    param = getattr(item, "callspec", None)
+    return f"{base} [{param.id}]" if param else base
+
+
+class GradingPlugin:
+    """Registered per submission run: `pytest.main(args, plugins=[GradingPlugin(ctx)])`."""
+
+    def __init__(self, ctx: GradingContext):
+        self.ctx = ctx
+        a = ctx.assignment
+        self.limits = Limits(memory_mb=a.memory_mb, cpu_seconds=a.cpu_seconds,
+                             import_timeout=a.import_timeout, call_timeout=a.call_timeout)
+        self.session = Session(ctx.prepared_dir, a.modules, self.limits, log_dir=ctx.log_dir,
+                               preimport=a.preimport, seed=self._seed("worker"),
+                               budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")))
+        self.results: list[TestResult] = []
+        self.skipped: list[dict] = []
+        self.collection_errors: list[str] = []
+        self._items: dict[str, _Item] = {}
+        self._gpu = None
+
+    def _seed(self, nodeid: str) -> int:
+        text = f"{self.ctx.secret}\0{self.ctx.submission.student}\0{nodeid}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+    # --- fixtures --------------------------------------------------------------------------
+    @pytest.fixture
+    def student(self):
+        return RemoteObject(self.session, None)
+
+    @pytest.fixture
+    def reference(self):
+        modules = load_reference(self.ctx.assignment)
+        return modules[self.ctx.assignment.main_module]
+
+    @pytest.fixture
+    def reference_modules(self):
+        return load_reference(self.ctx.assignment)
+
+    @pytest.fixture
+    def rng(self, request):
+        return np.random.default_rng(self._seed(request.node.nodeid))
+
+    @pytest.fixture
+    def credit(self, request):
+        return self._items.setdefault(request.node.nodeid, _Item()).credit
+
+    @pytest.fixture
+    def submission(self):
+        return _PreparedSubmission(self.ctx.submission, self.ctx.prepared_dir)
+
+    @pytest.fixture
+    def assignment(self):
+        return self.ctx.assignment
+
+    # --- hooks -----------------------------------------------------------------------------
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            if item.get_closest_marker("points") is None:
+                self.collection_errors.append(f"{item.nodeid} has no points marker")
+            if item.get_closest_marker("gpu") is not None:
+                if self._gpu is None:
+                    self._gpu = cuda_available()
+                ok, why = self._gpu
+                if not ok:
+                    item.add_marker(pytest.mark.skip(reason=why))
+
+    def pytest_runtest_setup(self, item):
+        marker = item.get_closest_marker("deadline")
+        self.session.timeout = float(marker.args[0]) if marker else self.limits.call_timeout
+        self.session.last_warnings = []
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and (report.failed or report.skipped)):
+            self.results.append(self._result(item, report, call))
+        if report.when == "call" and call.excinfo is not None and self._is_outer_timeout(call):
+            self.session.close()         # a call may still be running in the worker
+
+    @staticmethod
+    def _is_outer_timeout(call) -> bool:
+        return "Timeout" in str(call.excinfo.value) and call.excinfo.typename == "Failed"
+
+    def _result(self, item, report, call) -> TestResult:
+        points = float(item.get_closest_marker("points").args[0]) if item.get_closest_marker(
+            "points") else 0.0
+        vis_marker = item.get_closest_marker("visibility")
+        visibility = vis_marker.args[0] if vis_marker else "visible"
+        name = _test_name(item)
+        base = dict(name=name, nodeid=item.nodeid, visibility=visibility,
+                    duration=round(report.duration, 4))
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
+            reason = reason.removeprefix("Skipped: ")
+            self.skipped.append({"name": name, "reason": reason})
+            return TestResult(max_score=0.0, score=0.0, verdict="skipped", output=reason, **base)
+        if report.passed:
+            credit = self._items.get(item.nodeid, _Item()).credit
+            verdict = "pass" if credit.fraction >= 1.0 else "partial"
+            return TestResult(max_score=points, score=round(points * credit.fraction, 4),
+                              verdict=verdict, output=credit.message, **base)
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, errors.StudentError):
+            return TestResult(max_score=points, score=0.0, verdict=exc.verdict,
+                              output=exc.feedback(), **base)
+        if isinstance(exc, CheckFailed):
+            return TestResult(max_score=points, score=0.0, verdict=exc.verdict,
+                              output=str(exc), **base)
+        if call.excinfo is not None and self._is_outer_timeout(call):
+            return TestResult(max_score=points, score=0.0, verdict="timeout",
+                              output="the test ran past its overall time limit", **base)
+        # Anything else is a bug of the grader or the suite: never charged to the student.
+        text = "".join(traceback.format_exception(exc)) if exc else str(report.longrepr)
+        return TestResult(max_score=0.0, score=0.0, verdict="internal grader error",
+                          output="an internal grader error stopped this test; your instructor "
+                                 "will re-grade it", internal=text[-4000:], **base)
+
+    def pytest_sessionfinish(self, session):
+        self.session.close()
+
+
+class _PreparedSubmission:
+    """What the `submission` fixture gives a suite: static facts about the student's code."""
+
+    def __init__(self, submission: Submission, prepared_dir: Path):
+        self.student, self.assignment = submission.student, submission.assignment
+        self._submission, self._prepared = submission, prepared_dir
+
+    def imports(self) -> set[str]:
+        return self._submission.imports(self._prepared)
+
+    def source(self, module: str) -> str:
+        path = self._prepared / f"{module}.py"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+class PointsCollector:
+    """Sums the points of the collected tests (GPU tests only where a GPU is present)."""
+
+    def __init__(self):
+        self.total = 0.0
+
+    def pytest_collection_modifyitems(self, items):
+        gpu_ok = None
+        for item in items:
+            if item.get_closest_marker("gpu") is not None:
+                gpu_ok = cuda_available()[0] if gpu_ok is None else gpu_ok
+                if not gpu_ok:
+                    continue
+            marker = item.get_closest_marker("points")
+            self.total += float(marker.args[0]) if marker else 0.0
