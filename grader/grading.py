@@ -208,14 +208,13 @@ def run_many(tasks, jobs: int, fn, on_done=None) -> list:
         futures = [pool.submit(fn, *task) for task in tasks]
         try:
             for fut in cf.as_completed(futures):
-                r = fut.result()
-                results.append(r)
                 if on_done:
-                    on_done(r)
+                    on_done(fut.result())
         except BaseException:
             for fut in futures:
                 fut.cancel()
             raise
+        results = [fut.result() for fut in futures]     # in the order of the tasks
     return results
 
 

@@ -227,9 +227,11 @@ class Worker:
         if self.proc.poll() is None:
             self.killed_by_us = True
             if self.sandbox_pid:
+                # The outer bwrap reaps its pid 1 and exits: wait() then means all is gone.
                 try:
                     os.kill(self.sandbox_pid, signal.SIGKILL)
-                except ProcessLookupError:
+                    self.proc.wait(timeout=2)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
                     pass
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)

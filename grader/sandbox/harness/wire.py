@@ -147,7 +147,7 @@ def encode(message, to_handle=None) -> bytes:
     if len(header) > MAX_HEADER:
         raise WireError(f"message header larger than {MAX_HEADER >> 20} MiB")
     parts = [_PREFIX.pack(len(header), enc.payload), header]
-    parts.extend(memoryview(a).cast("B") for a in enc.arrays)
+    parts.extend(a.reshape(-1).view(np.uint8) for a in enc.arrays)
     return b"".join(parts)
 
 

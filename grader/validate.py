@@ -1,0 +1,86 @@
+"""`grader validate`: the reference scores full marks, the stubs zero, every mutant loses points.
+
+This is the proof that each hidden check catches the mistake it targets.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course import load_assignment
+from grader.grading import course_secret, grade_submission, run_many
+from grader.submissions import Submission
+
+
+@dataclass
+class Row:
+    assignment: str
+    kind: str                 # reference, stub, stub notebook, mutant
+    name: str
+    score: float
+    max_score: float
+    ok: bool
+    note: str = ""
+    caught_by: list[str] = field(default_factory=list)
+
+
+def load_mutants(assignment_id: str) -> list:
+    a = load_assignment(assignment_id)
+    path = a.suite_dir / "mutants.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"mutants_{assignment_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTANTS)
+
+
+def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str) -> Row:
+    result = grade_submission(Submission(f"{kind}:{name}", assignment_id, Path(folder)), secret)
+    extra = result["extra_data"]
+    failed = [t["name"] for t in result["tests"] if t["score"] < t["max_score"]]
+    verdicts = sorted({t["extra_data"]["verdict"] for t in result["tests"]
+                       if t["extra_data"]["verdict"] not in ("pass", "partial")})
+    score, maximum = result["score"], result["max_score"]
+    internal = extra["internal_errors"]
+    if extra["verdict"] != "graded":
+        ok, note = False, f"ungradable: {extra['reason']}"
+    elif internal:
+        ok, note = False, f"{internal} internal grader error(s): " + (extra["reason"] or "")
+    elif kind == "reference":
+        ok = maximum > 0 and score == maximum
+        note = "full marks" if ok else "the reference must score full marks"
+    elif kind.startswith("stub"):
+        crashed = [v for v in verdicts if v not in ("student exception", "wrong answer",
+                                                     "invalid output")]
+        ok = score == 0 and not crashed
+        note = "zero" if ok else ("the stub must score zero" if score else
+                                  f"the stub must fail cleanly, not with {', '.join(crashed)}")
+    else:
+        ok = score < maximum
+        note = ", ".join(verdicts) if ok else "NOT CAUGHT: no test lost points"
+    return Row(assignment_id, kind, name, score, maximum, ok, note, failed)
+
+
+def validate(assignment_ids: list[str], jobs: int = 1, on_done=None) -> list[Row]:
+    secret = course_secret()
+    tasks, temp = [], Path(tempfile.mkdtemp(prefix="grader-validate-"))
+    try:
+        for aid in assignment_ids:
+            a = load_assignment(aid)
+            tasks.append(("reference", "reference solution", aid, str(a.solution_dir), secret))
+            tasks.append(("stub", f"{a.main_module}.py as released", aid, str(a.stub_dir), secret))
+            if a.notebook and (a.stub_dir / a.notebook).exists():
+                nb_dir = temp / aid / "stub-notebook"
+                nb_dir.mkdir(parents=True)
+                shutil.copyfile(a.stub_dir / a.notebook, nb_dir / a.notebook)
+                tasks.append(("stub notebook", f"{a.notebook} as released", aid, str(nb_dir), secret))
+            for i, mutant in enumerate(load_mutants(aid)):
+                dest = mutant.write(a.solution_dir, temp / aid / f"mutant-{i}", a.main_module)
+                tasks.append(("mutant", mutant.name, aid, str(dest), secret))
+        return run_many(tasks, jobs, _grade, on_done)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
