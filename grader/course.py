@@ -57,6 +57,9 @@ def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
     suite_dir = SUITES_DIR / assignment_id
     config_path = suite_dir / "assignment.toml"
     if not config_path.is_file():
+        # The student bundle has no suites: release copies the settings beside the stubs.
+        config_path = root / "assignments" / assignment_id / "assignment.toml"
+    if not config_path.is_file():
         known = ", ".join(list_assignments()) or "none"
         raise CourseError(f"unknown assignment '{assignment_id}' (known: {known})")
     try:
@@ -83,4 +86,7 @@ def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
 
 
 def list_assignments() -> list[str]:
-    return sorted(p.parent.name for p in SUITES_DIR.glob("*/assignment.toml"))
+    found = {p.parent.name for p in SUITES_DIR.glob("*/assignment.toml")}
+    if not found:      # a student bundle
+        found = {p.parent.name for p in (course_root() / "assignments").glob("*/assignment.toml")}
+    return sorted(found)

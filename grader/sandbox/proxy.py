@@ -28,6 +28,7 @@ class Session:
         self.used = 0.0
         self.last_warnings: list[str] = []
         self.starts = 0
+        self.module_handles: dict[tuple, "RemoteObject"] = {}
 
     @property
     def isolation(self) -> str:
@@ -157,8 +158,17 @@ class RemoteObject:
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)     # keep copy/pickle/numpy probes local
-        reply = self._request("getattr", name=name)
-        return object.__getattribute__(self, "_session").value(reply["ok"])
+        session = object.__getattribute__(self, "_session")
+        target = object.__getattribute__(self, "_target")
+        module_level = not isinstance(target, Handle)
+        key = (session.generation, target, name)
+        if module_level and key in session.module_handles:
+            return session.module_handles[key]
+        value = session.value(self._request("getattr", name=name)["ok"])
+        if module_level and isinstance(value, RemoteObject):
+            # Functions and classes of a module: one round trip per call instead of two.
+            session.module_handles[key] = value
+        return value
 
     def __setattr__(self, name, value):
         self._request("setattr", name=name, value=value)
