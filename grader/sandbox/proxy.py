@@ -36,7 +36,10 @@ class Session:
 
     def ensure_worker(self) -> Worker:
         if self.import_failure is not None:
-            raise self.import_failure          # deterministic: never retried per test
+            # Deterministic, so never retried per test; a fresh exception each time, since
+            # re-raising one object would grow its traceback test after test.
+            failure = self.import_failure
+            raise type(failure)(failure.message, traceback=failure.traceback)
         if self.worker is not None and self.worker.alive:
             return self.worker
         self._charge_budget()
