@@ -57,6 +57,7 @@ class Session:
             self.used += time.monotonic() - started
         self.worker = worker
         self.generation += 1
+        self.module_handles.clear()       # handles name objects of the worker that died
         return worker
 
     def _charge_budget(self) -> None:
@@ -154,9 +155,10 @@ class RemoteObject:
 
     def _request(self, op, **fields):
         session = object.__getattribute__(self, "_session")
-        reply = session.request({"op": op, "target": object.__getattribute__(self, "_target"),
-                                 **fields})
-        return reply
+        target = object.__getattribute__(self, "_target")
+        if isinstance(target, Handle):
+            target = self                  # _to_wire checks that it is from the live worker
+        return session.request({"op": op, "target": target, **fields})
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
@@ -164,8 +166,9 @@ class RemoteObject:
         session = object.__getattribute__(self, "_session")
         target = object.__getattribute__(self, "_target")
         module_level = not isinstance(target, Handle)
-        key = (session.generation, target, name)
-        if module_level and key in session.module_handles:
+        key = (target, name)
+        if module_level and session.worker is not None and session.worker.alive \
+                and key in session.module_handles:
             return session.module_handles[key]
         value = session.value(self._request("getattr", name=name)["ok"])
         if module_level and isinstance(value, RemoteObject):
