@@ -9,7 +9,7 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,course]'
 	touch $(STAMP)
 
 # bubblewrap gives the full sandbox; without it grading runs in a reported reduced-isolation mode.
@@ -28,7 +28,7 @@ test: install
 	$(BIN)/python -m pytest tests
 
 bench: install
-	$(PIP) -e '.[dev,bench]'
+	$(PIP) -e '.[dev,course,bench]'
 	$(BIN)/python bench/bench_grading.py
 
 release-check: install
