@@ -203,6 +203,10 @@ class RemoteObject:
     def has(self, name: str) -> bool:
         return bool(self._request("hasattr", name=name)["ok"])
 
+    def reseed(self, seed: int) -> None:
+        """Seed random, numpy and torch in the worker (before every training check)."""
+        object.__getattribute__(self, "_session").request({"op": "seed", "seed": int(seed)})
+
     def describe(self) -> dict:
         return self._request("describe")["ok"]
 
