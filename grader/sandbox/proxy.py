@@ -203,6 +203,12 @@ class RemoteObject:
     def has(self, name: str) -> bool:
         return bool(self._request("hasattr", name=name)["ok"])
 
+    def model_outputs(self, x):
+        """This handle is a trained torch/Keras model: its outputs (logits, predictions) for
+        the inputs x, computed in eval mode without gradients, as a numpy array."""
+        reply = self._request("model_forward", x=x)
+        return object.__getattribute__(self, "_session").value(reply["ok"])
+
     def reseed(self, seed: int) -> None:
         """Seed random, numpy and torch in the worker (before every training check)."""
         object.__getattribute__(self, "_session").request({"op": "seed", "seed": int(seed)})

@@ -174,6 +174,8 @@ class Worker:
         target = self.resolve(req.get("target"))
         if op == "describe":
             return {"ok": describe(target)}
+        if op == "model_forward":
+            return self.run_student("call", model_forward, {"args": [target, req["x"]]})
         if op == "hasattr":
             return {"ok": hasattr(target, req["name"])}
         return self.run_student(op, target, req)
@@ -230,6 +232,27 @@ def describe(obj):
     return {"type": type(obj).__name__, "module": str(getattr(type(obj), "__module__", "")),
             "mro": [c.__name__ for c in type(obj).__mro__], "callable": callable(obj),
             "signature": signature, "repr": text}
+
+
+def model_forward(model, x):
+    """Outputs of a trained model (torch module or Keras model) for inputs from the grader,
+    in evaluation mode and without gradients; the model's own mode is restored after."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        params = list(model.parameters())
+        device = params[0].device if params else "cpu"
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                out = model(torch.as_tensor(x, dtype=torch.float32, device=device))
+        finally:
+            model.train(was_training)
+        return out.detach().cpu().numpy()
+    if hasattr(model, "predict"):          # Keras 3 (any backend)
+        import numpy as np
+        return np.asarray(model.predict(x, verbose=0))
+    raise TypeError(f"expected a torch.nn.Module or a Keras model, got {type(model).__name__}")
 
 
 def seed_everything(seed):
