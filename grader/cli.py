@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,17 +114,19 @@ def cmd_check(args) -> int:
         public = assignment.stub_dir / "test_public.py"
     if not public.exists():
         raise UserError(f"no test_public.py for {assignment.id} in {work} or {assignment.stub_dir}")
+    from grader.submissions import Submission, UngradableSubmission
+
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
-        code_dir = work
-        if not (work / f"{assignment.main_module}.py").exists():
-            from grader.submissions import Submission, UngradableSubmission
-            try:
-                code_dir = Submission("you", assignment.id, work).prepare(assignment, Path(tmp) / "code")
-            except UngradableSubmission as exc:
-                raise UserError(str(exc)) from None
+        # The student's code (or the module made from their notebook) beside a copy of the
+        # public tests, so no stub lying next to the course's copy can shadow it.
+        try:
+            code_dir = Submission("you", assignment.id, work).prepare(assignment, Path(tmp) / "code")
+        except UngradableSubmission as exc:
+            raise UserError(str(exc)) from None
+        shutil.copyfile(public, code_dir / "test_public.py")
         env = dict(os.environ, PYTHONPATH=str(code_dir), PYTHONDONTWRITEBYTECODE="1")
-        cmd = [sys.executable, "-m", "pytest", str(public), "-p", "no:cacheprovider",
-               "--rootdir", str(public.parent), "-q", "--no-header"]
+        cmd = [sys.executable, "-m", "pytest", "test_public.py", "-p", "no:cacheprovider",
+               "--rootdir", str(code_dir), "-q", "--no-header"]
         return subprocess.call(cmd, cwd=code_dir, env=env)
 
 

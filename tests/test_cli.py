@@ -1,0 +1,182 @@
+"""The command line end to end on the example class: grades, verdicts, outputs, resume, errors."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+ID = "01_numpy_forward"
+
+
+def grader(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The example class's 01 submissions graded once through the CLI, at -j2."""
+    out = tmp_path_factory.mktemp("grades")
+    proc = grader("grade", str(EXAMPLES), "-a", ID, "--out", str(out), "-j", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc
+
+
+def result(out, student):
+    return json.loads((out / student / ID / "results.json").read_text())
+
+
+def named(res, word):
+    return [t for t in res["tests"] if word in t["name"]]
+
+
+def test_the_gradebook_has_a_row_per_student_and_totals(graded):
+    out, proc = graded
+    rows = list(csv.DictReader(open(out / "grades.csv")))
+    students = {r["student"] for r in rows}
+    assert {"alice", "bob", "carol", "dave", "erin", "frank"} <= students
+    for r in rows:
+        if r[ID]:
+            assert float(r["total"]) >= float(r[ID])
+    assert "alice" in proc.stdout and "Gradebook" in proc.stdout
+
+
+def test_the_perfect_and_the_notebook_student_get_full_marks(graded):
+    out, _ = graded
+    for student in ("alice", "erin"):
+        res = result(out, student)
+        assert res["score"] == res["max_score"] > 0, student
+
+
+def test_the_partial_student_loses_some_points_only(graded):
+    res = result(graded[0], "bob")
+    assert 0 < res["score"] < res["max_score"]
+
+
+def test_a_syntax_error_scores_zero_with_its_verdict(graded):
+    res = result(graded[0], "carol")
+    assert res["score"] == 0
+    assert {t["extra_data"]["verdict"] for t in res["tests"]} - {"wrong answer"} == {"syntax error"}
+    assert "line" in res["tests"][0]["output"]
+
+
+def test_an_infinite_loop_costs_only_the_tests_that_call_it(graded):
+    res = result(graded[0], "dave")
+    softmax = named(res, "softmax")
+    assert softmax and all(t["extra_data"]["verdict"] == "timeout" for t in softmax)
+    sigmoid = named(res, "sigmoid")
+    assert sigmoid and all(t["extra_data"]["verdict"] == "pass" for t in sigmoid)
+    assert 0 < res["score"] < res["max_score"]
+
+
+def test_a_crash_costs_only_the_tests_that_call_it(graded):
+    res = result(graded[0], "frank")
+    crashed = [t for t in res["tests"] if t["extra_data"]["verdict"] == "crashed"]
+    assert crashed and all("SIG" in t["output"] for t in crashed)
+    # frank's tanh segfaults: only tanh and the layers that apply it may crash
+    assert all(any(w in t["name"] for w in ("tanh", "dense", "mlp")) for t in crashed)
+    assert all(t["extra_data"]["verdict"] == "pass" for t in named(res, "sigmoid"))
+    assert 0 < res["score"] < res["max_score"]
+
+
+def test_results_follow_gradescopes_schema(graded):
+    res = result(graded[0], "bob")
+    assert set(res) >= {"score", "max_score", "execution_time", "output", "tests"}
+    for t in res["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility"}
+        assert t["status"] in ("passed", "failed")
+        assert t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        assert t["extra_data"]["verdict"]
+    assert res["extra_data"]["verdict"] == "graded"
+    assert res["score"] == pytest.approx(sum(t["score"] for t in res["tests"]))
+
+
+def test_feedback_never_shows_the_hidden_suite(graded):
+    out, _ = graded
+    suite_lines = {line.strip() for p in (ROOT / "grader" / "suites" / ID).glob("test_*.py")
+                   for line in p.read_text().splitlines()
+                   if len(line.strip()) > 25 and not line.strip().startswith(("#", '"""'))}
+    for student in ("bob", "dave", "frank"):
+        for name in ("feedback.md", "feedback.html"):
+            text = (out / student / ID / name).read_text()
+            assert not [line for line in suite_lines if line in text], (student, name)
+    assert (out / "report.html").exists()
+
+
+def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(tmp_path):
+    cls = tmp_path / "class"
+    for student in ("alice", "bob"):
+        shutil.copytree(EXAMPLES / student / ID, cls / student / ID)
+    out = tmp_path / "grades"
+    first = grader("grade", str(cls), "--out", str(out), "-j", "1")
+    assert first.returncode == 0, first.stderr
+    again = grader("grade", str(cls), "--out", str(out), "-j", "1")
+    assert "graded 0 submissions, 2 unchanged" in again.stdout
+    path = cls / "bob" / ID / "forward.py"
+    path.write_text((EXAMPLES / "alice" / ID / "forward.py").read_text())
+    third = grader("grade", str(cls), "--out", str(out), "-j", "1")
+    assert "graded 1 submissions, 1 unchanged" in third.stdout
+    assert result(out, "bob")["score"] == result(out, "bob")["max_score"]
+
+
+def test_an_invalid_notebook_is_ungradable_for_that_row_only(tmp_path):
+    cls = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "alice" / ID, cls / "alice" / ID)
+    broken = cls / "oscar" / ID
+    broken.mkdir(parents=True)
+    (broken / "forward.ipynb").write_text('{"cells": [}')
+    out = tmp_path / "grades"
+    proc = grader("grade", str(cls), "--out", str(out), "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    oscar = result(out, "oscar")
+    assert oscar["extra_data"]["verdict"] == "ungradable" and oscar["score"] == 0
+    assert "notebook" in oscar["extra_data"]["reason"]
+    assert result(out, "alice")["score"] == result(out, "alice")["max_score"]
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert rows["oscar"][ID] == "0"
+
+
+@pytest.mark.parametrize("args,words", [
+    (["grade", "/no/such/folder"], "does not exist"),
+    (["grade", str(EXAMPLES), "-a", "99_nothing"], "unknown assignment"),
+    (["validate", "99_nothing"], "unknown assignment"),
+    (["check", "99_nothing", "."], "unknown assignment"),
+    (["report", "/no/such/grades"], "not a grades folder"),
+])
+def test_bad_input_is_one_clear_line_and_a_nonzero_exit(args, words):
+    proc = grader(*args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+
+
+def test_check_runs_the_public_tests_on_a_students_folder(tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "assignments" / ID, work)
+    stub = grader("check", ID, str(work))
+    assert stub.returncode != 0 and "failed" in stub.stdout
+    shutil.copyfile(EXAMPLES / "alice" / ID / "forward.py", work / "forward.py")
+    done = grader("check", ID, str(work))
+    assert done.returncode == 0, done.stdout
+    assert "passed" in done.stdout
+
+
+def test_check_accepts_a_notebook(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copyfile(EXAMPLES / "erin" / ID / "forward.ipynb", work / "forward.ipynb")
+    proc = grader("check", ID, str(work))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_grader_starts_without_importing_pytest_torch_or_nbformat():
+    code = ("import sys, grader.cli; grader.cli.build_parser(); "
+            "print(sorted(m for m in ('pytest', 'torch', 'nbformat', 'numpy') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[]"
