@@ -2,7 +2,7 @@
 
 The course root holds `assignments/`, `solutions/` and `examples/`; the hidden suites
 ship inside the package (`grader/suites/<id>/`). A course root other than this checkout
-is chosen with the environment variable GRADER_COURSE_DIR.
+is chosen with GRADER_COURSE_DIR, and suites kept elsewhere with GRADER_SUITES_DIR.
 """
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR / "suites"
+
+
+def suites_dir() -> Path:
+    """The hidden suites: the package's own, or GRADER_SUITES_DIR (a course kept elsewhere)."""
+    env = os.environ.get("GRADER_SUITES_DIR")
+    return Path(env).resolve() if env else SUITES_DIR
 
 
 class CourseError(Exception):
@@ -54,7 +60,7 @@ class Assignment:
 
 def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
     root = root or course_root()
-    suite_dir = SUITES_DIR / assignment_id
+    suite_dir = suites_dir() / assignment_id
     config_path = suite_dir / "assignment.toml"
     if not config_path.is_file():
         # The student bundle has no suites: release copies the settings beside the stubs.
@@ -86,7 +92,7 @@ def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
 
 
 def list_assignments() -> list[str]:
-    found = {p.parent.name for p in SUITES_DIR.glob("*/assignment.toml")}
+    found = {p.parent.name for p in suites_dir().glob("*/assignment.toml")}
     if not found:      # a student bundle
         found = {p.parent.name for p in (course_root() / "assignments").glob("*/assignment.toml")}
     return sorted(found)
