@@ -131,6 +131,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from grader.course import list_assignments
@@ -149,8 +150,9 @@ def cmd_validate(args) -> int:
         caught = "; ".join(r.caught_by[:3]) + (f" (+{len(r.caught_by) - 3} more)"
                                                if len(r.caught_by) > 3 else "")
         detail = f"{caught} — {r.note}" if r.kind == "mutant" and r.ok else r.note
-        table.add_row(r.assignment, r.kind, r.name, f"{r.score:g}/{r.max_score:g}",
-                      "[green]ok[/]" if r.ok else "[red]FAIL[/]", detail)
+        # test names carry parametrize ids in brackets, which rich would read as markup
+        table.add_row(r.assignment, r.kind, escape(r.name), f"{r.score:g}/{r.max_score:g}",
+                      "[green]ok[/]" if r.ok else "[red]FAIL[/]", escape(detail))
     console.print(table)
     bad = [r for r in rows if not r.ok]
     mutants = [r for r in rows if r.kind == "mutant"]

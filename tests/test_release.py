@@ -102,16 +102,19 @@ def test_stray_end_is_an_error():
 
 def test_release_writes_stub_and_notebook_then_is_stable(course_dir):
     stub_dir = course_dir / "assignments" / ASSIGNMENT
-    assert run_release(course_dir) == [f"assignments/{ASSIGNMENT}/forward.py",
+    assert run_release(course_dir) == [f"assignments/{ASSIGNMENT}/assignment.toml",
+                                       f"assignments/{ASSIGNMENT}/forward.py",
                                        f"assignments/{ASSIGNMENT}/forward.ipynb"]
     assert (stub_dir / "forward.py").read_text() == clear_solutions(FAKE_SOLUTION)
+    # the settings travel beside the stubs, so `grader check` works in the student bundle
+    assert 'modules = ["forward"]' in (stub_dir / "assignment.toml").read_text()
     assert "return np.maximum" not in (stub_dir / "forward.ipynb").read_text()
     assert run_release(course_dir) == [] and run_release(course_dir, check=True) == []
     assert (stub_dir / "README.md").read_text() == "# Forward\n"  # hand-written, untouched
 
 
 def test_check_writes_nothing(course_dir):
-    assert len(run_release(course_dir, check=True)) == 2
+    assert len(run_release(course_dir, check=True)) == 3
     assert not (course_dir / "assignments" / ASSIGNMENT / "forward.py").exists()
 
 
@@ -137,7 +140,8 @@ def test_check_detects_a_changed_solution_and_missing_notebook(course_dir):
 def test_course_dir_from_environment(course_dir, monkeypatch):
     monkeypatch.setenv("GRADER_COURSE_DIR", str(course_dir))
     assert release.release(check=True, assignment_ids=[ASSIGNMENT]) == [
-        f"assignments/{ASSIGNMENT}/forward.py", f"assignments/{ASSIGNMENT}/forward.ipynb"]
+        f"assignments/{ASSIGNMENT}/assignment.toml", f"assignments/{ASSIGNMENT}/forward.py",
+        f"assignments/{ASSIGNMENT}/forward.ipynb"]
 
 
 def test_solution_without_region_refused(course_dir):
