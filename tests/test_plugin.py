@@ -60,6 +60,7 @@ def test_rng_is_per_student(student, rng):
 CODE = '''
 import time
 def f():
+    print("hello from the student's code")
     return 1
 def g():
     raise ValueError("student bug")
@@ -125,6 +126,9 @@ def test_hidden_output_stays_out_of_the_feedback(fake_course, tmp_path):
     for name in ("feedback.md", "feedback.html"):
         assert "secret detail 12345" not in (folder / name).read_text()
     assert "secret detail 12345" in json.dumps(result)     # the instructor still has it
+    # the student's own prints come back, captured outside their process
+    assert "hello from the student's code" in result["extra_data"]["stdout_tail"]
+    assert "hello from the student's code" in (folder / "feedback.md").read_text()
 
 
 def test_random_inputs_differ_between_students_and_repeat_for_one(fake_course):
