@@ -1,0 +1,63 @@
+"""Realistic mistakes in regression_lab.py; `grader validate 07_regression_lab` shows that
+each loses points."""
+from grader.mutants import Mutant
+
+MUTANTS = [
+    # --- scaling ---
+    Mutant("standardising with test statistics",
+           "transform ignores the scaler and standardises X with its own mean and std",
+           replace=[("    mean, std = scaler\n    return (np.asarray(X) - mean) / std",
+                     "    X = np.asarray(X)\n    return (X - X.mean(axis=0)) / X.std(axis=0)")]),
+    Mutant("scaler over the wrong axis", "mean and std of each row instead of each column",
+           replace=[("mean = X.mean(axis=0)\n    std = X.std(axis=0)",
+                     "mean = X.mean(axis=-1)\n    std = X.std(axis=-1)")]),
+    Mutant("constant column gives NaN", "no guard for std 0",
+           replace=[("    std = np.where(std > 0, std, 1).astype(X.dtype)     # a constant column stays finite\n",
+                     "")]),
+    Mutant("inverse_transform in the wrong order", "(Z + mean) * std instead of Z * std + mean",
+           replace=[("return np.asarray(Z) * std + mean", "return (np.asarray(Z) + mean) * std")]),
+    Mutant("forgetting to invert the target scaling",
+           "predict returns the network's scaled outputs",
+           replace=[("    if y_scaler is not None:\n        y_pred = inverse_transform(y_pred, y_scaler)\n",
+                     "")]),
+    Mutant("log target: exp before unscaling", "np.exp(z) * std + mean instead of exp(z * std + mean)",
+           replace=[("    if y_scaler is not None:\n        y_pred = inverse_transform(y_pred, y_scaler)\n"
+                     "    if log_target:\n        y_pred = np.exp(y_pred)\n",
+                     "    if log_target:\n        y_pred = np.exp(y_pred)\n"
+                     "    if y_scaler is not None:\n        y_pred = inverse_transform(y_pred, y_scaler)\n")]),
+    Mutant("log target never mapped back", "log_target ignored: predictions stay in log units",
+           replace=[("    if log_target:\n        y_pred = np.exp(y_pred)\n", "")]),
+    # --- the network and its training ---
+    Mutant("ReLU on the output layer", "the output cannot be negative",
+           replace=[("layers.append(nn.Linear(width, 1))",
+                     "layers += [nn.Linear(width, 1), nn.ReLU()]")]),
+    Mutant("sigmoid on the output layer", "outputs squashed into (0, 1)",
+           replace=[("layers.append(nn.Linear(width, 1))",
+                     "layers += [nn.Linear(width, 1), nn.Sigmoid()]")]),
+    Mutant("MAE trained with MSE", "loss='mae' silently trains with the squared error",
+           replace=[('"mae": nn.L1Loss', '"mae": nn.MSELoss')]),
+    Mutant("Huber trained with MSE", "loss='huber' silently trains with the squared error",
+           replace=[('"huber": nn.HuberLoss', '"huber": nn.MSELoss')]),
+    Mutant("unknown loss falls back to MSE", "a misspelt loss name trains with MSE",
+           replace=[("criterion = criteria[loss]()", "criterion = criteria.get(loss, nn.MSELoss)()"),
+                    ("    if loss not in criteria:\n        raise ValueError(f\"unknown loss {loss!r}: use 'mse', 'mae' or 'huber'\")\n",
+                     "")]),
+    Mutant("target (B,) against output (B, 1)",
+           "the loss broadcasts to a (B, B) matrix of wrong differences",
+           replace=[("y_t = torch.as_tensor(np.asarray(y), dtype=torch.float32).reshape(-1, 1)",
+                     "y_t = torch.as_tensor(np.asarray(y), dtype=torch.float32)")]),
+    Mutant("one epoch only", "the epochs argument is ignored",
+           replace=[("    for _ in range(epochs):\n        order", "    for _ in range(1):\n        order")]),
+    # --- metrics ---
+    Mutant("R² with the wrong denominator", "Σ y² instead of Σ (y - ȳ)²",
+           replace=[("ss_tot = np.sum((y_true - y_true.mean()) ** 2)", "ss_tot = np.sum(y_true ** 2)")]),
+    Mutant("R² around the mean of the predictions", "Σ (y - mean(ŷ))² in the denominator",
+           replace=[("ss_tot = np.sum((y_true - y_true.mean()) ** 2)",
+                     "ss_tot = np.sum((y_true - y_pred.mean()) ** 2)")]),
+    Mutant("RMSE without the root", "returns the MSE",
+           replace=[("return float(np.sqrt(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2)))",
+                     "return float(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))")]),
+    Mutant("MAE without the absolute value", "positive and negative errors cancel",
+           replace=[("return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))",
+                     "return float(np.mean(np.asarray(y_true) - np.asarray(y_pred)))")]),
+]

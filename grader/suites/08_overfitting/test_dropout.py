@@ -1,0 +1,111 @@
+"""Hidden tests of assignment 08, part 3: inverted dropout for the own framework.
+
+Dropout is random, so its forward pass is tested by statistics of a large sample (the
+worker's numpy generator is seeded first, so a re-grade sees the same masks) against stated
+tolerances, and its backward pass against the mask its own forward pass used, read from
+that forward's output.
+"""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, check_array, check_not_mutated
+from grader.checks.properties import check_close_to, check_output
+
+N_ELEMENTS = 400 * 250
+# Standard errors for 100 000 entries: the dropped fraction sqrt(p(1-p)/n) <= 0.0016, the
+# mean of x * mask / (1-p) for x = 1: sqrt(p/(1-p)/n) <= 0.0064 (p = 0.8). The tolerances
+# are more than 4.5 of those: a correct layer passes for any seed, while a forgotten
+# 1/(1-p) moves the mean by p and a swapped keep/drop probability moves the fraction by 1-2p.
+FRACTION_TOL = 0.01
+MEAN_TOL = 0.03
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout_keeps_the_expected_value(student, rng, p):
+    """Inverted dropout: drops a fraction p, keeps the expected value"""
+    student.reseed(int(rng.integers(2**31)))
+    layer = student.Dropout(p)
+    x = np.ones((400, 250))
+    what = f"Dropout({p}).forward(x, training=True)"
+    inputs = "x: (400, 250) float64, all ones"
+    y = check_output(layer.forward(x, training=True), x.shape, what=what, inputs=inputs)
+    dropped = float(np.mean(y == 0))
+    check_close_to(dropped, p, FRACTION_TOL, what=f"{what}: the fraction of zeroed entries",
+                   why=f"dropping each entry with probability p={p}")
+    kept = y[y != 0]
+    if kept.size and not np.allclose(kept, 1.0 / (1.0 - p), rtol=1e-6):
+        raise CheckFailed(f"{what} for {inputs}: the kept entries must all be 1 / (1 - p) = "
+                          f"{1 / (1 - p):.4g}; scale what you keep (inverted dropout)")
+    check_close_to(float(y.mean()), 1.0, MEAN_TOL,
+                   what=f"{what}: the mean output for an input of ones",
+                   why="keeping the expected value (inverted dropout)")
+
+
+@pytest.mark.points(2)
+def test_dropout_draws_a_new_mask_each_forward(student, rng):
+    student.reseed(int(rng.integers(2**31)))
+    layer = student.Dropout(0.5)
+    x = np.ones((20, 30))
+    first = check_output(layer.forward(x), x.shape, what="Dropout(0.5).forward(x)")
+    second = check_output(layer.forward(x), x.shape, what="Dropout(0.5).forward(x)")
+    if np.array_equal(first == 0, second == 0):
+        raise CheckFailed("Dropout(0.5).forward(x) dropped the same entries in two calls: draw "
+                          "a new random mask in every forward pass in training mode")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("p", [0.3, 0.6])
+def test_dropout_backward_uses_the_forward_mask(student, rng, p):
+    """Dropout backward: the gradient through the forward pass's own mask"""
+    # x has no zeros, so y / x is the mask times 1 / (1 - p) that forward applied: the
+    # gradient of y with respect to x. The gradient check with the mask held fixed.
+    student.reseed(int(rng.integers(2**31)))
+    layer = student.Dropout(p)
+    x = rng.uniform(0.5, 2.0, size=(30, 20)) * rng.choice([-1.0, 1.0], size=(30, 20))
+    inputs = "x: (30, 20) float64, no zeros"
+    y = check_output(layer.forward(x, training=True), x.shape,
+                     what=f"Dropout({p}).forward(x)", inputs=inputs)
+    scale = y / x
+    ones = np.ones_like(x)
+    dx = layer.backward(ones)
+    try:
+        check_array(dx, scale, what=f"Dropout({p}).backward(dy) after forward(x), dy all ones",
+                    inputs=inputs, rtol=1e-7, atol=1e-10)
+    except CheckFailed as exc:
+        if type(dx) is np.ndarray and dx.shape == x.shape and not np.array_equal(dx == 0, y == 0):
+            raise CheckFailed(f"Dropout({p}).backward(dy): the entries it zeroes are not the "
+                              "ones the last forward pass zeroed; keep the forward pass's mask "
+                              "and multiply dy by it (and by 1 / (1 - p))") from None
+        raise exc
+    dy = rng.normal(size=x.shape)
+    check_array(layer.backward(dy), dy * scale, what=f"Dropout({p}).backward(dy) after forward(x)",
+                inputs=inputs + ", dy: (30, 20) float64", rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.points(2)
+def test_dropout_is_the_identity_in_evaluation(student, rng):
+    student.reseed(int(rng.integers(2**31)))
+    layer = student.Dropout(0.5)
+    x = rng.normal(size=(40, 25))
+    got, after = layer.forward.call_returning_args(x, training=False)
+    check_array(got, x, what="Dropout(0.5).forward(x, training=False)",
+                inputs="x: (40, 25) float64", rtol=0, atol=0)
+    check_not_mutated(x, after[0], what="Dropout(0.5).forward(x, training=False)", argname="x")
+    dy = rng.normal(size=x.shape)
+    check_array(layer.backward(dy), dy,
+                what="Dropout(0.5).backward(dy) after forward(x, training=False)",
+                inputs="dy: (40, 25) float64", rtol=0, atol=0)
+
+
+@pytest.mark.points(1)
+def test_dropout_keeps_float32_and_the_input(student, rng):
+    student.reseed(int(rng.integers(2**31)))
+    layer = student.Dropout(0.25)
+    x = rng.normal(size=(16, 8)).astype(np.float32)
+    got, after = layer.forward.call_returning_args(x, training=True)
+    if type(got) is np.ndarray and got.dtype != np.float32:
+        raise CheckFailed(f"Dropout(0.25).forward(x) for x float32 returned {got.dtype}: keep "
+                          "the input's dtype")
+    check_output(got, x.shape, what="Dropout(0.25).forward(x)", inputs="x: (16, 8) float32")
+    check_not_mutated(x, after[0], what="Dropout(0.25).forward(x)", argname="x")

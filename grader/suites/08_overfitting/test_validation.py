@@ -1,0 +1,223 @@
+"""Hidden tests of assignment 08, part 2: train/validation split, early stopping on synthetic
+loss curves with plateaus and noise, and the epoch where overfitting starts."""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput
+from grader.checks.properties import check_output, kind_of
+
+
+# ----- train_val_split ----------------------------------------------------------------
+
+def tagged(rng, n, d=3):
+    """X whose column 0 is a unique id per row, and y = 10 * id + 7: pairs stay checkable."""
+    ids = rng.permutation(n) + 100
+    X = np.column_stack([ids, rng.normal(size=(n, d - 1))])
+    return X, ids * 10 + 7
+
+
+def split_parts(got, X, y, n_val, what):
+    if not isinstance(got, tuple | list) or len(got) != 4:
+        raise InvalidOutput(f"{what} must return a tuple (X_train, X_val, y_train, y_val); it "
+                            f"returned {type(got).__name__}"
+                            + (f" of length {len(got)}" if isinstance(got, tuple | list) else ""))
+    n = len(X)
+    shapes = ((n - n_val, X.shape[1]), (n_val, X.shape[1]), (n - n_val,), (n_val,))
+    names = ("X_train", "X_val", "y_train", "y_val")
+    return [check_output(part, shape, what=f"{what}: the returned {name}", kinds=kinds)
+            for part, shape, name, kinds in zip(got, shapes, names, ("f", "f", "iu", "iu"))]
+
+
+SPLITS = ((50, 0.2, 10), (23, 0.3, 7), (40, 0.25, 10))
+
+
+@pytest.mark.points(2)
+def test_train_val_split_sizes_and_partition(student, rng):
+    for n, fraction, n_val in SPLITS:
+        X, y = tagged(rng, n)
+        what = f"train_val_split(X, y, val_fraction={fraction}, seed=3)"
+        X_tr, X_val, _, _ = split_parts(student.train_val_split(X, y, fraction, 3), X, y,
+                                        n_val, what + f" for N={n}")
+        ids_tr, ids_val = X_tr[:, 0], X_val[:, 0]
+        if np.intersect1d(ids_tr, ids_val).size or not np.array_equal(
+                np.sort(np.concatenate([ids_tr, ids_val])), np.sort(X[:, 0])):
+            raise CheckFailed(f"{what} for N={n}: the training and validation rows must be "
+                              "the N rows of X, each in exactly one of the two sets")
+
+
+@pytest.mark.points(2)
+def test_train_val_split_keeps_each_label_with_its_row(student, rng):
+    X, y = tagged(rng, 30)
+    what = "train_val_split(X, y, val_fraction=0.2, seed=1)"
+    X_tr, X_val, y_tr, y_val = split_parts(student.train_val_split(X, y, 0.2, 1), X, y, 6, what)
+    for name, Xp, yp in (("training", X_tr, y_tr), ("validation", X_val, y_val)):
+        if not np.array_equal(yp, Xp[:, 0] * 10 + 7):
+            raise CheckFailed(f"{what}: in the {name} set some labels no longer belong to "
+                              "their rows: shuffle X and y with the same permutation")
+    rows = {row[0]: row for row in X}
+    for Xp in (X_tr, X_val):
+        if not all(np.array_equal(r, rows.get(r[0], r + 1)) for r in Xp):
+            raise CheckFailed(f"{what}: some rows of X were changed or mixed up; take whole "
+                              "rows (X[indices])")
+
+
+@pytest.mark.points(2)
+def test_train_val_split_shuffles_reproducibly(student, rng):
+    X, y = tagged(rng, 40)
+    X = X[np.argsort(X[:, 0])]                  # ids in order: a slice would show
+    y = X[:, 0].astype(np.int64) * 10 + 7
+    what = "train_val_split(X, y, 0.25, seed)"
+    first = split_parts(student.train_val_split(X, y, 0.25, 5), X, y, 10, what)
+    again = split_parts(student.train_val_split(X, y, 0.25, 5), X, y, 10, what)
+    other = split_parts(student.train_val_split(X, y, 0.25, 6), X, y, 10, what)
+    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
+        raise CheckFailed(f"{what}: the same seed gave two different splits; draw the "
+                          "permutation from np.random.default_rng(seed)")
+    if np.array_equal(first[1][:, 0], other[1][:, 0]):
+        raise CheckFailed(f"{what}: seeds 5 and 6 gave the same validation set; the seed "
+                          "must choose the permutation")
+    val_ids = np.sort(first[1][:, 0])
+    if np.array_equal(val_ids, X[:10, 0]) or np.array_equal(val_ids, X[-10:, 0]):
+        raise CheckFailed(f"{what}: the validation set is the first or last 25% of the rows, "
+                          "not a random sample: shuffle before splitting")
+
+
+# ----- EarlyStopping ------------------------------------------------------------------
+
+def as_bool(value, what):
+    if type(value) is bool:
+        return value
+    if type(value) is np.ndarray and value.shape == () and value.dtype == np.bool_:
+        return bool(value)
+    raise InvalidOutput(f"{what} must return True or False, got {kind_of(value)}")
+
+
+def val_curve(rng, n=40):
+    """A validation loss: falls, then rises past a random epoch; noise; exact plateaus."""
+    t = np.arange(n)
+    turn = rng.integers(8, 25)
+    curve = 1.0 + np.exp(-t / 6) + 0.004 * np.maximum(t - turn, 0) ** 1.5
+    curve += rng.normal(0, 0.01, size=n)
+    for _ in range(3):                            # the same value for 2-3 epochs
+        i, length = int(rng.integers(1, n - 4)), int(rng.integers(2, 4))
+        curve[i:i + length] = curve[i]
+    return np.round(curve, 4)
+
+
+def drive(make, curve, what):
+    """(stop epoch or None, best_epoch, best_loss) of an EarlyStopping fed `curve`."""
+    es = make()
+    for epoch, value in enumerate(curve):
+        if as_bool(es.step(float(value)), f"{what}.step(val_loss)"):
+            return epoch, es.best_epoch, es.best_loss
+    return None, es.best_epoch, es.best_loss
+
+
+def stop_message(what, got, expected):
+    where = "never returned True" if got is None else f"first returned True at epoch {got}"
+    if expected is None:
+        return f"{what}: step() {where}, but it should never stop on this curve"
+    if got is None:
+        return f"{what}: step() {where}; it should have stopped"
+    late = got - expected
+    how = f"{abs(late)} epoch{'s' if abs(late) > 1 else ''} too {'late' if late > 0 else 'early'}"
+    return (f"{what}: step() {where}, {how}: stop as soon as `patience` epochs in a row "
+            "(the current one included) brought no improvement of more than min_delta")
+
+
+@pytest.mark.points(3)
+def test_early_stopping_stops_at_the_right_epoch(student, reference, rng):
+    for patience, min_delta in ((1, 0.0), (2, 0.0), (3, 0.0), (5, 0.0), (3, 0.02)):
+        curve = val_curve(rng)
+        what = (f"EarlyStopping(patience={patience}, min_delta={min_delta}) on a validation "
+                "curve of 40 epochs with noise and plateaus")
+        got = drive(lambda: student.EarlyStopping(patience, min_delta), curve, "EarlyStopping")
+        expected = drive(lambda: reference.EarlyStopping(patience, min_delta), curve, "reference")
+        if got[0] != expected[0]:
+            raise CheckFailed(stop_message(what, got[0], expected[0]))
+
+
+@pytest.mark.points(2)
+def test_early_stopping_best_epoch_and_loss(student, reference, rng):
+    for patience, min_delta in ((3, 0.0), (4, 0.01)):
+        curve = val_curve(rng)
+        what = f"EarlyStopping(patience={patience}, min_delta={min_delta})"
+        got = drive(lambda: student.EarlyStopping(patience, min_delta), curve, "EarlyStopping")
+        expected = drive(lambda: reference.EarlyStopping(patience, min_delta), curve, "reference")
+        if got[0] != expected[0]:
+            raise CheckFailed(stop_message(what, got[0], expected[0]))
+        best_epoch = got[1]
+        if type(best_epoch) is np.ndarray and best_epoch.shape == () \
+                and best_epoch.dtype.kind in "iu":
+            best_epoch = int(best_epoch)
+        if type(best_epoch) is not int or best_epoch != expected[1]:
+            raise CheckFailed(f"{what}: after stopping, best_epoch is {best_epoch!r}, not the "
+                              "epoch (counted from 0) of the lowest validation loss that "
+                              "counted as an improvement")
+        try:
+            best_loss = float(np.asarray(got[2], dtype=np.float64).reshape(()))
+        except (TypeError, ValueError):
+            raise InvalidOutput(f"{what}: best_loss must be a number") from None
+        if best_loss != expected[2]:
+            raise CheckFailed(f"{what}: after stopping, best_loss is not the validation loss "
+                              "of best_epoch")
+
+
+@pytest.mark.points(2)
+def test_early_stopping_patience_starts_again_after_an_improvement(student):
+    for patience in (2, 4):
+        # improve, then patience-1 epochs without improvement, improve again, ...: never stop
+        curve, best = [1.0], 1.0
+        for _ in range(6):
+            curve += [round(best + 0.05, 4)] * (patience - 1)
+            best = round(best - 0.1, 4)
+            curve.append(best)
+        what = (f"EarlyStopping(patience={patience}) on a curve with a new best every "
+                f"{patience} epochs")
+        got = drive(lambda: student.EarlyStopping(patience), curve, "EarlyStopping")
+        if got[0] is not None:
+            raise CheckFailed(f"{what}: step() returned True at epoch {got[0]}; after an "
+                              "improvement the count of epochs without improvement must start "
+                              "again at 0")
+
+
+# ----- overfitting_epoch --------------------------------------------------------------
+
+def loss_curves(rng, n=30, turn=None):
+    t = np.arange(n)
+    train = 2.0 * np.exp(-t / 8) + 0.1 + rng.normal(0, 0.004, size=n)
+    train[rng.integers(3, n, size=2)] += 0.03            # the odd bad batch
+    turn = rng.integers(6, 20) if turn is None else turn
+    val = 2.0 * np.exp(-t / 8) + 0.3 + 0.06 * np.maximum(t - turn, 0)
+    val += rng.normal(0, 0.002, size=n)
+    return train.round(5).tolist(), val.round(5).tolist()
+
+
+@pytest.mark.points(3)
+def test_overfitting_epoch(student, reference, rng):
+    cases = [loss_curves(rng) + (patience,) for patience in (2, 3, 3, 4)]
+    cases.append(loss_curves(rng, turn=99) + (3,))       # validation loss never turns
+    for train, val, patience in cases:
+        what = (f"overfitting_epoch(train_losses, val_losses, patience={patience}) on curves "
+                f"of {len(train)} epochs")
+        got = student.overfitting_epoch(train, val, patience)
+        if type(got) is np.ndarray and got.shape == () and got.dtype.kind in "iu":
+            got = int(got)
+        expected = reference.overfitting_epoch(train, val, patience)
+        if got is None and expected is None:
+            continue
+        if got is not None and type(got) is not int:
+            raise InvalidOutput(f"{what}: expected an int epoch or None, got {type(got).__name__}")
+        if got == expected:
+            continue
+        if expected is None:
+            raise CheckFailed(f"{what}: returned {got}, but on these curves the validation loss "
+                              f"never rises for {patience} epochs in a row while the training "
+                              "loss falls: expected None")
+        if got is None:
+            raise CheckFailed(f"{what}: returned None, but the curves do show overfitting")
+        hint = (" (the epoch BEFORE the first rise is the one to return)"
+                if got == expected + 1 else "")
+        raise CheckFailed(f"{what}: returned epoch {got}, which is not the first epoch after "
+                          f"which the validation loss rose in each of the next {patience} "
+                          f"epochs while the training loss fell{hint}")
