@@ -1,0 +1,298 @@
+"""Gradient checks: a student's backward against central finite differences of their own forward.
+
+Everything runs through the objects the suite is given (proxy handles to the student's
+layers, or plain local objects in the project's own tests): the forward probed is the
+student's, the inputs are the parent's, and nothing computed by the reference is sent
+anywhere. A layer's output gradient is probed with the scalar objective
+f = sum(forward(x) * G) for a fixed random G, so the gradient its backward receives is G.
+
+Thresholds, in float64 with h = 1e-6: the error of one entry is
+    |analytic - numerical| / max(|analytic|, |numerical|, tiny),
+with tiny = 1e-3 times the largest |numerical| entry (entries a thousand times smaller
+than the gradient's scale are compared on that scale, where finite differences are noise);
+the check passes when the largest error is at most GRAD_RTOL = 1e-5. A correct backward
+stays below 1e-7; every mistake this module recognises is above 1e-1.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader.checks.errors import CheckFailed, InvalidOutput
+
+H = 1e-6              # finite-difference step, float64
+GRAD_RTOL = 1e-5      # the largest relative error a correct gradient may show
+TINY_FRACTION = 1e-3  # tiny = TINY_FRACTION * max |numerical|
+FIT_RTOL = 1e-3       # how closely a wrong gradient must match a known mistake to name it
+
+
+# --------------------------------------------------------------------------------------
+# Values from the student's code
+# --------------------------------------------------------------------------------------
+
+def _kind(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    return f"a {getattr(value, 'type_name', None) or type(value).__name__}"
+
+
+def as_float_array(value, *, what: str, shape=None) -> np.ndarray:
+    """The student's array, checked to be a finite float64 array (of `shape` if given)."""
+    if type(value) is not np.ndarray:
+        raise InvalidOutput(f"{what}: expected a numpy array, got {_kind(value)}")
+    if shape is not None and value.shape != tuple(shape):
+        raise InvalidOutput(f"{what}: expected shape {tuple(shape)}, got {value.shape}")
+    if value.dtype != np.float64:
+        raise InvalidOutput(f"{what}: expected dtype float64 for float64 inputs, got "
+                            f"{value.dtype} (keep the inputs' dtype; a gradient check needs "
+                            "float64)")
+    if not np.isfinite(value).all():
+        raise InvalidOutput(f"{what}: contains NaN or inf; look for overflow, log(0) or 0/0")
+    return value
+
+
+def as_float(value, *, what: str) -> float:
+    """The student's scalar (a Python number or a size-1 array), checked to be finite."""
+    if type(value) in (int, float):
+        number = float(value)
+    elif type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "biuf":
+        number = float(value.reshape(()))
+    else:
+        raise InvalidOutput(f"{what}: expected a number, got {_kind(value)}"
+                            + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
+    if not math.isfinite(number):
+        raise InvalidOutput(f"{what}: got {number}; look for overflow, log(0) or 0/0")
+    return number
+
+
+# --------------------------------------------------------------------------------------
+# Finite differences
+# --------------------------------------------------------------------------------------
+
+def numerical_gradient(f, x, h: float = H) -> np.ndarray:
+    """Central differences of the scalar function f at x, one entry at a time, in float64.
+
+    f receives a fresh perturbed copy of x each time (so a forward that modifies its
+    input cannot disturb the probe) and returns a float.
+    """
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        plus = f(x.copy())
+        x[idx] = old - h
+        minus = f(x.copy())
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def parameter_gradient(obj, name: str, value, objective, h: float = H) -> np.ndarray:
+    """d objective() / d obj.<name> by central differences: set the attribute on the
+    handle (`lin.W = W_perturbed`), evaluate, and finally restore `value`."""
+    def f(perturbed):
+        setattr(obj, name, perturbed)
+        return objective()
+    try:
+        return numerical_gradient(f, value, h)
+    finally:
+        setattr(obj, name, np.array(value, dtype=np.float64))
+
+
+def output_objective(forward, G, *, what: str):
+    """f(x) = sum(forward(x) * G), with the student's output checked on every call."""
+    def f(x):
+        return float(np.sum(as_float_array(forward(x), what=what, shape=G.shape) * G))
+    return f
+
+
+def relative_error(analytic, numerical) -> np.ndarray:
+    """Entrywise |a - n| / max(|a|, |n|, tiny), tiny = TINY_FRACTION * max |n| (>= 1e-12)."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numerical, dtype=np.float64)
+    tiny = max(TINY_FRACTION * float(np.max(np.abs(n), initial=0.0)), 1e-12)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
+
+
+def away_from_zero(rng, shape, low: float = 0.1, high: float = 2.0) -> np.ndarray:
+    """Random values with |v| in [low, high] and a random sign: inputs of ReLU and LeakyReLU
+    that keep every finite-difference probe (h = 1e-6) on one side of the kink at 0."""
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
+
+
+# --------------------------------------------------------------------------------------
+# Diagnosis: the mistake behind a wrong gradient
+# --------------------------------------------------------------------------------------
+
+def _fits(a: np.ndarray, b: np.ndarray) -> bool:
+    """a equals b up to rounding (a relative error of FIT_RTOL over the whole array)."""
+    scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-12)
+    return a.shape == b.shape and float(np.max(np.abs(a - b), initial=0.0)) <= FIT_RTOL * scale
+
+
+def _proportional(a: np.ndarray, n: np.ndarray) -> float | None:
+    """k when a = k * n (k != 1), else None."""
+    nn = float(np.sum(n * n))
+    if nn == 0.0:
+        return None
+    k = float(np.sum(a * n)) / nn
+    return k if k != 0.0 and _fits(a, k * n) else None
+
+
+def _factor_cause(k: float, name: str, batch_size: int | None) -> str:
+    def near(target):
+        return abs(k - target) <= 1e-3 * abs(target)
+    if near(-1.0):
+        return (f"{name} has the wrong sign: it is exactly minus the right gradient (check "
+                "the sign of the derivative, e.g. of -log p)")
+    if batch_size and batch_size > 1 and near(batch_size):
+        return (f"{name} is {batch_size} times too large, the batch size N = {batch_size}: "
+                "a missing 1/N (the loss is a mean over the batch, so its gradient has 1/N)")
+    if batch_size and batch_size > 1 and near(1.0 / batch_size):
+        return (f"{name} is {batch_size} times too small, the batch size N = {batch_size}: "
+                "divided by N once too often (e.g. a mean where the batch needs a sum)")
+    if near(2.0) or near(0.5):
+        return f"{name} is off by a factor {k:.3g} (e.g. a lost or extra 2 from d(x**2)/dx)"
+    return f"{name} is proportional to the right gradient but {k:.3g} times as large"
+
+
+def diagnose(analytic: np.ndarray, numerical: np.ndarray, *, name: str,
+             batch_size: int | None = None, patterns=()) -> str | None:
+    """The most likely cause of a wrong gradient, in the course's words, or None.
+
+    `patterns` are (array, cause) pairs the suite computed from what it knows (its own
+    inputs, the student's forward outputs): the gradient a known mistake would give.
+    """
+    a, n = analytic, numerical
+    if a.shape != n.shape:
+        return None
+    if not np.any(n) and np.any(a):
+        return (f"your forward does not change when this value changes, but {name} is not "
+                "zero: does forward use it (e.g. self.W, not a copy made in __init__)?")
+    if np.any(n) and not np.any(a):
+        return f"{name} is zero everywhere: is it computed, and stored where it is read?"
+    for pattern, cause in patterns:
+        if _fits(a, np.asarray(pattern, dtype=np.float64)):
+            return cause
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _fits(a, n.T):
+        return f"{name} is the transpose of the right gradient: check the order of the matrix product"
+    k = _proportional(a, n)
+    if k is not None:
+        return _factor_cause(k, name, batch_size)
+    return None
+
+
+def _shape_cause(a_shape, n_shape, name: str, batch_size: int | None) -> str:
+    if len(a_shape) == 2 and len(n_shape) == 2 and a_shape == n_shape[::-1]:
+        return (f"{name} has shape {a_shape} where {n_shape} is expected: it looks transposed "
+                "(for a Linear layer, dW = dz.T @ x has the shape of W, (nout, nin))")
+    size = int(np.prod(n_shape))
+    if batch_size and len(a_shape) == 2 and a_shape[0] == batch_size and a_shape[1] == size \
+            and size != a_shape[0] * a_shape[1]:
+        return (f"{name} has shape {a_shape}, one row per sample, where {n_shape} is expected: "
+                "sum it over the batch (axis 0), e.g. db = dz.sum(axis=0)")
+    return f"{name} has shape {a_shape} where {n_shape} is expected"
+
+
+# --------------------------------------------------------------------------------------
+# The check
+# --------------------------------------------------------------------------------------
+
+def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
+                   rtol: float = GRAD_RTOL, batch_size: int | None = None,
+                   patterns=(), allow_squeeze: bool = False) -> float:
+    """The student's gradient `analytic` against `numerical` (from their own forward).
+
+    Fails with a message naming the gradient (`what`, e.g. "Linear.backward: dW"), how
+    many entries are wrong and the largest relative error against the threshold, and the
+    most likely cause when the pattern is recognised. `allow_squeeze` accepts a shape that
+    differs only by axes of length 1 (db as (nout,) or (1, nout)). Returns the largest
+    relative error.
+    """
+    where = what + (f" for {inputs}" if inputs else "")
+    n = np.asarray(numerical, dtype=np.float64)
+    if type(analytic) is not np.ndarray:
+        raise InvalidOutput(f"{where}: expected a numpy array, got {_kind(analytic)}")
+    a = analytic
+    if a.dtype.kind not in "fiu":
+        raise InvalidOutput(f"{where}: expected a float array, got dtype {a.dtype}")
+    if a.shape != n.shape and allow_squeeze and a.size == n.size and \
+            [d for d in a.shape if d != 1] == [d for d in n.shape if d != 1]:
+        a = a.reshape(n.shape)
+    if a.shape != n.shape:
+        raise InvalidOutput(f"{where}: {_shape_cause(a.shape, n.shape, what, batch_size)}")
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise InvalidOutput(f"{where}: contains NaN or inf; look for overflow, log(0) or 0/0")
+    err = relative_error(a, n)
+    worst = float(err.max(initial=0.0))
+    if worst <= rtol:
+        return worst
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
+    n_bad = int((err > rtol).sum())
+    message = (f"{where}: {n_bad} of {a.size} entries disagree with the finite-difference "
+               f"gradient of your forward; the worst is at index {idx} (relative error "
+               f"{worst:.2g}, threshold {rtol:g})")
+    cause = diagnose(a, n, name=what.rsplit(": ", 1)[-1], batch_size=batch_size,
+                     patterns=patterns)
+    raise CheckFailed(message + (f"; most likely {cause}" if cause else ""))
+
+
+# --------------------------------------------------------------------------------------
+# One layer, probed whole
+# --------------------------------------------------------------------------------------
+
+class LayerProbe:
+    """A layer's forward, backward and stored parameter gradients on one batch, with the
+    finite differences to check them against.
+
+    `layer` is a handle (or a local object) with forward/backward; `params` maps attribute
+    names ("W", "b") to the values the suite sets before probing; G is the fixed random
+    output gradient; `out_shape`, when given, is the shape forward must return. Analytic
+    values come first (backward right after its forward);
+    the finite differences come after, so they cannot overwrite what backward stored.
+    """
+
+    def __init__(self, layer, x, G=None, *, rng=None, params=None, name: str = "layer",
+                 out_shape=None):
+        self.layer, self.name = layer, name
+        self.x = np.array(x, dtype=np.float64)
+        self.params = {k: np.array(v, dtype=np.float64) for k, v in (params or {}).items()}
+        for key, value in self.params.items():
+            setattr(layer, key, value)
+        self.forward = layer.forward              # one handle, reused for every probe
+        out = as_float_array(self.forward(self.x.copy()), what=f"{name}.forward(x)",
+                             shape=out_shape)
+        if G is None:
+            G = rng.normal(size=out.shape)
+        self.G = np.asarray(G, dtype=np.float64)
+        if out.shape != self.G.shape:
+            raise InvalidOutput(f"{name}.forward(x): expected shape {self.G.shape}, got "
+                                f"{out.shape}")
+        self.out = out
+        self.dx = layer.backward(self.G.copy())
+        self.stored = {key: getattr(layer, "d" + key) for key in self.params}
+
+    def objective(self, x=None) -> float:
+        return output_objective(self.forward, self.G, what=f"{self.name}.forward(x)")(
+            self.x.copy() if x is None else x)
+
+    def numerical_dx(self, h: float = H) -> np.ndarray:
+        return numerical_gradient(self.objective, self.x, h)
+
+    def numerical_param(self, key: str, h: float = H) -> np.ndarray:
+        return parameter_gradient(self.layer, key, self.params[key], self.objective, h)
+
+    def check_dx(self, *, inputs: str | None = None, patterns=(), rtol: float = GRAD_RTOL):
+        return check_gradient(self.dx, self.numerical_dx(), what=f"{self.name}.backward: dx",
+                              inputs=inputs, batch_size=len(self.x), patterns=patterns,
+                              rtol=rtol)
+
+    def check_param(self, key: str, *, inputs: str | None = None, patterns=(),
+                    allow_squeeze: bool = False, rtol: float = GRAD_RTOL):
+        return check_gradient(self.stored[key], self.numerical_param(key),
+                              what=f"{self.name}.backward: d{key}", inputs=inputs,
+                              batch_size=len(self.x), patterns=patterns,
+                              allow_squeeze=allow_squeeze, rtol=rtol)

@@ -1,0 +1,41 @@
+"""Realistic mistakes in perceptron.py; `grader validate 02_perceptron` shows that each loses points."""
+from grader.mutants import Mutant
+
+MUTANTS = [
+    Mutant("bias never learned", "only the feature weights are updated; w[-1] stays 0",
+           replace=[("w += y[i] * Xb[i]", "w[:-1] += y[i] * Xb[i, :-1]")]),
+    Mutant("strict mistake test", "y * score < 0 never fires at w = 0, so nothing is learned",
+           replace=[("if y[i] * (Xb[i] @ w) <= 0:", "if y[i] * (Xb[i] @ w) < 0:")]),
+    Mutant("update with the wrong sign", "w -= y x moves away from the misclassified sample",
+           replace=[("w += y[i] * Xb[i]", "w -= y[i] * Xb[i]")]),
+    Mutant("trains until no mistakes", "ignores epochs: never ends on XOR",
+           replace=[("for _ in range(epochs):", "while True:")]),
+    Mutant("bias first", "the constant 1 is the first column, so the bias is w[0]",
+           replace=[("Xb = np.hstack([X, np.ones((len(X), 1))])",
+                     "Xb = np.hstack([np.ones((len(X), 1)), X])")]),
+    Mutant("unseeded order", "np.random.default_rng() without the seed: not reproducible",
+           replace=[("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")]),
+    Mutant("predict 0/1", "labels 0 and 1 instead of -1 and +1",
+           replace=[("return np.where(scores >= 0, 1, -1)", "return np.where(scores >= 0, 1, 0)")]),
+    Mutant("predict with np.sign", "a score of exactly 0 gives 0",
+           replace=[("return np.where(scores >= 0, 1, -1)",
+                     "return np.sign(scores).astype(int)")]),
+    Mutant("predict ignores the bias", "w[:-1] . x only",
+           replace=[("scores = np.asarray(X) @ w[:-1] + w[-1]", "scores = np.asarray(X) @ w[:-1]")]),
+    Mutant("one-vs-rest with 0/1 labels", "the other classes get 0, which never updates",
+           replace=[("np.where(y == c, 1, -1)", "np.where(y == c, 1, 0)")]),
+    Mutant("one-vs-rest trains one class", "every row learns class 0 against the rest",
+           replace=[("np.where(y == c, 1, -1)", "np.where(y == 0, 1, -1)")]),
+    Mutant("one-vs-rest argmin", "the smallest score wins",
+           replace=[("return np.argmax(scores, axis=1)", "return np.argmin(scores, axis=1)")]),
+    Mutant("one-vs-rest votes by sign", "argmax over -1/+1 decisions: ties go to the lowest class",
+           replace=[("return np.argmax(scores, axis=1)",
+                     "return np.argmax(np.where(scores >= 0, 1, -1), axis=1)")]),
+    Mutant("one-vs-rest predict without bias", "the last column of W is ignored",
+           replace=[("scores = np.asarray(X) @ W[:, :-1].T + W[:, -1]",
+                     "scores = np.asarray(X) @ W[:, :-1].T")]),
+    Mutant("sklearn import", "uses sklearn (guarded, so it runs without it)",
+           replace=[("import numpy as np\n", "import numpy as np\ntry:\n"
+                     "    from sklearn.linear_model import Perceptron  # noqa: F401\n"
+                     "except ImportError:\n    pass\n")]),
+]

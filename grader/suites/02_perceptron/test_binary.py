@@ -1,0 +1,139 @@
+"""Hidden tests of assignment 02, part 1: the binary perceptron.
+
+Training runs in the student's process on the parent's data; its weights come back and
+the training accuracy is computed here (and through the student's predict_perceptron).
+"""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput, check_not_mutated
+from grader.checks.gradient import as_float_array
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([-1, 1, 1, -1])
+
+
+def separable(rng, N, n, margin=0.5):
+    """N points in n dimensions that a hyperplane w.x + b = 0 with |b| in [1.5, 3]
+    separates with a margin: no line through the origin separates them (the bias matters).
+    The reference reaches 100% within 20 epochs on 600 such sets (50 and 200 asked here)."""
+    w = rng.normal(size=n)
+    w /= np.linalg.norm(w)
+    b = rng.choice([-1.0, 1.0]) * rng.uniform(1.5, 3.0)
+    X = np.empty((0, n))
+    while len(X) < N:
+        cand = rng.normal(0, 2.0, size=(4 * N, n))
+        X = np.vstack([X, cand[np.abs(cand @ w + b) >= margin]])
+    X = X[:N]
+    return X, np.where(X @ w + b >= 0, 1, -1)
+
+
+def weights(value, n, what):
+    """The student's weight vector: float, (n + 1,), finite."""
+    if type(value) is not np.ndarray:
+        raise InvalidOutput(f"{what}: expected a numpy array of {n + 1} weights, got "
+                            f"{getattr(value, 'type_name', type(value).__name__)}")
+    if value.shape != (n + 1,):
+        raise InvalidOutput(f"{what}: expected shape ({n + 1},), n_features + 1 with the bias "
+                            f"last, got {value.shape}")
+    return as_float_array(value.astype(np.float64) if value.dtype.kind in "iu" else value,
+                          what=what)
+
+
+def labels_pm1(value, N, what):
+    """The student's -1/+1 labels: an integer or float array (N,) of -1 and +1 only."""
+    if type(value) is not np.ndarray or value.shape != (N,):
+        shape = getattr(value, "shape", None)
+        raise InvalidOutput(f"{what}: expected an array of shape ({N},), got "
+                            + (f"shape {shape}" if shape is not None else type(value).__name__))
+    if value.dtype.kind not in "iuf" or not np.isin(value, (-1, 1)).all():
+        found = np.unique(value)[:5] if value.dtype.kind in "biuf" else value.dtype
+        raise CheckFailed(f"{what}: labels must be -1 or +1, found {found}")
+    return value.astype(np.int64)
+
+
+def parent_predict(w, X):
+    return np.where(X @ w[:-1] + w[-1] >= 0, 1, -1)
+
+
+@pytest.mark.points(3)
+@pytest.mark.deadline(20)
+def test_separable_data_reaches_100_percent(student, rng):
+    """On linearly separable data (with an offset) training reaches 100% training accuracy"""
+    for N, n, epochs in ((60, 2, 50), (150, 5, 200)):
+        X, y = separable(rng, N, n)
+        what = f"train_perceptron(X, y, epochs={epochs}) on {N} separable points in {n}-D"
+        w = weights(student.train_perceptron(X, y, epochs=epochs, seed=1), n, what)
+        accuracy = float(np.mean(parent_predict(w, X) == y))
+        if accuracy < 1.0:
+            hint = (" (the bias w[-1] is 0: is it updated with the weights?)" if w[-1] == 0
+                    else "")
+            raise CheckFailed(f"{what}: the returned weights (bias last) classify only "
+                              f"{accuracy:.1%} of the training points correctly; a perceptron "
+                              f"reaches 100% on separable data{hint}")
+        got = labels_pm1(student.predict_perceptron(w, X), N, "predict_perceptron(w, X)")
+        if not np.array_equal(got, y):
+            raise CheckFailed(f"predict_perceptron(w, X) with the weights {what} returned: "
+                              f"{int((got != y).sum())} of {N} training points misclassified, "
+                              "though the weights separate them (bias last: w[:-1] . x + w[-1])")
+
+
+@pytest.mark.points(2)
+def test_predict_perceptron(student, reference, rng):
+    for N, n in ((8, 2), (20, 5)):
+        w, X = rng.normal(size=n + 1), rng.normal(size=(N, n))
+        got = labels_pm1(student.predict_perceptron(w, X), N, "predict_perceptron(w, X)")
+        wrong = np.flatnonzero(got != reference.predict_perceptron(w, X))
+        if wrong.size:
+            raise CheckFailed(f"predict_perceptron(w, X) for w: ({n + 1},) float64, X: ({N}, {n}) "
+                              f"float64: {wrong.size} of {N} labels are wrong (the first at row "
+                              f"{int(wrong[0])}); +1 where w[:-1] . x + w[-1] >= 0, else -1")
+
+
+@pytest.mark.points(1)
+def test_predict_score_zero_is_plus_one(student):
+    """A score of exactly 0 gives +1 (predict_perceptron of all-zero weights)"""
+    X = np.array([[1.0, 2.0], [-3.0, 0.5], [0.0, 0.0]])
+    got = labels_pm1(student.predict_perceptron(np.zeros(3), X), 3,
+                     "predict_perceptron(np.zeros(3), X)")
+    if not (got == 1).all():
+        raise CheckFailed("predict_perceptron(np.zeros(3), X): a score of exactly 0 must give "
+                          "+1 (np.sign gives 0 there)")
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(3)
+def test_xor(student, rng):
+    """XOR is not linearly separable: training ends after its epochs, with weights of the right shape"""
+    noisy = np.repeat(XOR_X, 10, axis=0) + rng.normal(0, 0.1, size=(40, 2))
+    for X, y in ((XOR_X, XOR_Y), (noisy, np.repeat(XOR_Y, 10))):
+        what = f"train_perceptron(X, y, epochs=50) on XOR ({len(X)} points)"
+        w = weights(student.train_perceptron(X, y, epochs=50, seed=0), 2, what)
+        got = labels_pm1(student.predict_perceptron(w, X), len(X), "predict_perceptron(w, X) on XOR")
+        if not np.array_equal(got, parent_predict(w, X)):
+            raise CheckFailed("predict_perceptron(w, X) on XOR: not the sign of "
+                              "w[:-1] . x + w[-1] (the bias last)")
+        if np.mean(got == y) >= 1.0:      # no line separates XOR: this is an impossible result
+            raise CheckFailed(f"{what}: 100% accuracy on XOR is impossible for a perceptron; "
+                              "predict_perceptron must only use w")
+
+
+@pytest.mark.points(1)
+def test_same_seed_same_weights(student, rng):
+    """The same seed gives the same weights (a re-run reproduces the training)"""
+    X, y = separable(rng, 60, 3)
+    first = weights(student.train_perceptron(X, y, epochs=10, seed=7), 3,
+                    "train_perceptron(X, y, epochs=10, seed=7)")
+    second = weights(student.train_perceptron(X, y, epochs=10, seed=7), 3,
+                     "train_perceptron(X, y, epochs=10, seed=7) a second time")
+    if not np.array_equal(first, second):
+        raise CheckFailed("train_perceptron(X, y, epochs=10, seed=7) twice gave different "
+                          "weights; draw the visiting order from np.random.default_rng(seed)")
+
+
+@pytest.mark.points(1)
+def test_training_does_not_modify_inputs(student, rng):
+    X, y = separable(rng, 30, 2)
+    _, after = student.call_returning_args("train_perceptron", X, y, 20, 0)
+    for name, before, left in zip(("X", "y"), (X, y), after):
+        check_not_mutated(before, left, what="train_perceptron(X, y, 20, 0)", argname=name)

@@ -1,0 +1,147 @@
+"""Hidden tests of assignment 02, part 2: one-vs-rest, on small blobs and on MNIST.
+
+MNIST: the student's process gets the training part of grader.data.mnist_split(seed=0)
+(4000 digits) and the test images; it returns labels, and the accuracy and the confusion
+matrix are computed here from the hidden test labels. Thresholds: calibrate.py beside this
+file (the reference with 10 seeds).
+"""
+import hashlib
+import zlib
+
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput, award_tiers
+from grader.data import mnist_split
+
+EPOCHS = 5
+# Calibration (python calibrate.py, 40 seeds, EPOCHS=5): reference accuracy mean 0.859,
+# min 0.829 (a perceptron's last updates make it vary); the lowest recall of a single
+# digit: mean 0.66, min 0.42. Full points at 0.78 accuracy (margin 0.049 below the
+# minimum), half at 0.65 (margin 0.18); every digit's recall at least 0.25 (margin 0.17).
+TIERS = [(0.78, 1.0), (0.65, 0.5)]
+MIN_RECALL = 0.25
+
+
+def blobs(rng, per_class=20):
+    """Three well separated clusters: each one is linearly separable from the other two."""
+    centers = np.array([[0.0, 6.0], [-6.0, -4.0], [6.0, -4.0]])
+    X = np.vstack([c + rng.normal(0, 1.0, size=(per_class, 2)) for c in centers])
+    y = np.repeat(np.arange(3), per_class)
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def class_labels(value, N, num_classes, what):
+    if type(value) is not np.ndarray or value.shape != (N,):
+        shape = getattr(value, "shape", None)
+        raise InvalidOutput(f"{what}: expected an integer array of shape ({N},), got "
+                            + (f"shape {shape}" if shape is not None else type(value).__name__))
+    if value.dtype.kind not in "iu":
+        raise InvalidOutput(f"{what}: expected integer class labels, got dtype {value.dtype}")
+    if value.min() < 0 or value.max() >= num_classes:
+        raise CheckFailed(f"{what}: labels must be in 0..{num_classes - 1}")
+    return value.astype(np.int64)
+
+
+def weight_matrix(value, num_classes, n, what):
+    if type(value) is not np.ndarray or value.shape != (num_classes, n + 1):
+        shape = getattr(value, "shape", None)
+        raise InvalidOutput(f"{what}: expected an array of shape ({num_classes}, {n + 1}), one "
+                            "row of weights (bias last) per class, got "
+                            + (f"shape {shape}" if shape is not None else type(value).__name__))
+    if value.dtype.kind not in "iuf" or not np.isfinite(value).all():
+        raise InvalidOutput(f"{what}: expected finite float weights")
+    return value.astype(np.float64)
+
+
+@pytest.mark.points(2)
+def test_one_vs_rest_separates_each_class(student, rng):
+    """train_one_vs_rest: row c separates class c from the others on separable blobs"""
+    X, y = blobs(rng)
+    what = "train_one_vs_rest(X, y, 3) on three separated clusters"
+    W = weight_matrix(student.train_one_vs_rest(X, y, 3), 3, 2, what)
+    for c in range(3):
+        side = np.where(X @ W[c, :-1] + W[c, -1] >= 0, 1, -1)
+        wrong = int((side != np.where(y == c, 1, -1)).sum())
+        if wrong:
+            raise CheckFailed(f"{what}: the perceptron of class {c} (row {c}) puts {wrong} of "
+                              f"{len(y)} points on the wrong side; it must be trained on +1 "
+                              f"for class {c} and -1 for every other class")
+
+
+@pytest.mark.points(2)
+def test_predict_one_vs_rest(student, reference, rng):
+    for N, n, C in ((12, 3, 4), (30, 5, 10)):
+        W, X = rng.normal(size=(C, n + 1)), rng.normal(size=(N, n))
+        what = "predict_one_vs_rest(W, X)"
+        got = class_labels(student.predict_one_vs_rest(W, X), N, C, what)
+        wrong = np.flatnonzero(got != reference.predict_one_vs_rest(W, X))
+        if wrong.size:
+            raise CheckFailed(f"{what} for W: ({C}, {n + 1}) float64, X: ({N}, {n}) float64: "
+                              f"{wrong.size} of {N} labels are wrong (the first at row "
+                              f"{int(wrong[0])}); the label is the row of W with the largest "
+                              "score w[:-1] . x + w[-1]")
+
+
+def mnist_predictions(module, seed):
+    """Train one-vs-rest on the MNIST training part with `module`; its labels for the
+    hidden test images, and those labels' truth (kept here)."""
+    split = mnist_split(seed=0)
+    W = weight_matrix(module.train_one_vs_rest(split.x_train, split.y_train, 10, epochs=EPOCHS,
+                                               seed=seed),
+                      10, split.x_train.shape[1], "train_one_vs_rest on MNIST")
+    pred = class_labels(module.predict_one_vs_rest(W, split.x_test), len(split.x_test), 10,
+                        "predict_one_vs_rest(W, x_test) on MNIST")
+    return pred, split.y_test
+
+
+def confusion(y_true, y_pred, num_classes=10):
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+MNIST_WHAT = (f"one-vs-rest perceptrons trained on 4000 MNIST digits (train_one_vs_rest, "
+              f"epochs={EPOCHS})")
+
+
+_RUNS: dict = {}
+
+
+def mnist_run(student, submission):
+    """One training per submission serves both MNIST tests: a pure function of the code
+    and the seed (the student's own, fixed per student), so it is memoised on both."""
+    seed = zlib.crc32(submission.student.encode()) % 1000
+    key = (hashlib.sha256(submission.source("perceptron").encode()).hexdigest(), seed)
+    if key not in _RUNS:
+        result = mnist_predictions(student, seed)
+        _RUNS.clear()
+        _RUNS[key] = result
+    return _RUNS[key]
+
+
+@pytest.mark.points(4)
+@pytest.mark.deadline(120)
+def test_mnist_accuracy(student, submission, credit):
+    """One-vs-rest on MNIST: accuracy on the hidden test digits"""
+    pred, y_test = mnist_run(student, submission)
+    award_tiers(credit, float(np.mean(pred == y_test)), TIERS, what=MNIST_WHAT)
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(120)
+def test_mnist_confusion_matrix(student, submission):
+    """One-vs-rest on MNIST: every digit is recognised (the confusion matrix's rows)"""
+    pred, y_test = mnist_run(student, submission)
+    cm = confusion(y_test, pred)
+    recall = np.diag(cm) / cm.sum(axis=1)
+    worst = int(np.argmin(recall))
+    if recall[worst] < MIN_RECALL:
+        row = cm[worst].copy()
+        row[worst] = -1
+        raise CheckFailed(f"{MNIST_WHAT}: digit {worst} is recognised in only "
+                          f"{recall[worst]:.0%} of the hidden test images (at least "
+                          f"{MIN_RECALL:.0%} needed for every digit); it is most often taken "
+                          f"for a {int(np.argmax(row))}. Each class needs its own perceptron, "
+                          "and the prediction the largest raw score w . x + b")

@@ -1,0 +1,110 @@
+"""Hidden tests of assignment 03, part 1: the Linear layer (init, forward, backward, update).
+
+Every backward is checked against central finite differences of the student's own forward
+(grader.checks.gradient), on the parent's inputs, after the student's forward on the same batch.
+"""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, check_array
+from grader.checks.gradient import LayerProbe, as_float_array
+
+# (N, nin, nout): nin != nout so a transposed W or dW cannot pass by luck, and one square
+# layer where a transposed dW keeps its shape
+SHAPES = [(5, 4, 3), (2, 3, 6), (4, 3, 3)]
+TOL = dict(rtol=1e-7, atol=1e-10)
+
+
+def linear_params(rng, nin, nout):
+    return rng.normal(0, 1, size=(nout, nin)), rng.normal(0, 1, size=(1, nout))
+
+
+def describe(N, nin, nout):
+    return f"x: ({N}, {nin}) float64, W: ({nout}, {nin}), b: (1, {nout})"
+
+
+def raise_check(message):
+    raise CheckFailed(message)
+
+
+def probe(student, rng, N, nin, nout):
+    W, b = linear_params(rng, nin, nout)
+    return LayerProbe(student.Linear(nin, nout), rng.normal(size=(N, nin)), rng=rng,
+                      params={"W": W, "b": b}, name="Linear", out_shape=(N, nout))
+
+
+@pytest.mark.points(1)
+def test_linear_init(student):
+    """Linear(nin, nout) initialises W (nout, nin) from N(0, 1/sqrt(nin)) and b (1, nout) zeros"""
+    nin, nout = 400, 300
+    lin = student.Linear(nin, nout)
+    W = as_float_array(lin.W, what=f"Linear({nin}, {nout}).W", shape=(nout, nin))
+    b = as_float_array(lin.b, what=f"Linear({nin}, {nout}).b", shape=(1, nout))
+    if np.any(b != 0):
+        raise_check(f"Linear({nin}, {nout}).b: the biases must start at zero")
+    std, want = float(W.std()), 1 / np.sqrt(nin)
+    if not 0.9 * want <= std <= 1.1 * want or abs(float(W.mean())) > 0.1 * want:
+        raise_check(f"Linear({nin}, {nout}).W: entries have mean {W.mean():.3g} and standard "
+                    f"deviation {std:.3g}; expected mean 0 and standard deviation "
+                    f"1/sqrt(nin) = {want:.3g} (np.random.normal(0, 1/np.sqrt(nin), (nout, nin)))")
+    other = as_float_array(student.Linear(nin, nout).W, what=f"Linear({nin}, {nout}).W",
+                           shape=(nout, nin))
+    if np.array_equal(W, other):
+        raise_check(f"Linear({nin}, {nout}).W: two new layers got the same weights; draw "
+                    "them at random in __init__")
+
+
+@pytest.mark.points(2)
+def test_linear_forward(student, reference, rng):
+    for N, nin, nout in SHAPES:
+        x = rng.normal(size=(N, nin))
+        W, b = linear_params(rng, nin, nout)
+        lin = student.Linear(nin, nout)
+        lin.W, lin.b = W, b
+        ref = reference.Linear(nin, nout)
+        ref.W, ref.b = W, b
+        check_array(lin.forward(x), ref.forward(x), what="Linear.forward(x)",
+                    inputs=describe(N, nin, nout), **TOL)
+
+
+@pytest.mark.points(2)
+def test_linear_backward_dx(student, rng):
+    for shape in SHAPES:
+        probe(student, rng, *shape).check_dx(inputs=describe(*shape))
+
+
+@pytest.mark.points(2)
+def test_linear_backward_dW(student, rng):
+    for shape in SHAPES:
+        probe(student, rng, *shape).check_param("W", inputs=describe(*shape))
+
+
+@pytest.mark.points(2)
+def test_linear_backward_db(student, rng):
+    """Linear.backward stores db, the sum of dz over the batch: (1, nout) or (nout,)"""
+    for shape in SHAPES:
+        probe(student, rng, *shape).check_param("b", inputs=describe(*shape), allow_squeeze=True)
+
+
+@pytest.mark.points(1)
+def test_linear_update(student, rng):
+    """Linear.update(lr) takes one step W -= lr * dW, b -= lr * db"""
+    N, nin, nout = 5, 4, 3
+    for lr in (0.1, 0.03):
+        W, b = linear_params(rng, nin, nout)
+        lin = student.Linear(nin, nout)
+        lin.W, lin.b = W, b
+        lin.forward(rng.normal(size=(N, nin)))
+        lin.backward(rng.normal(size=(N, nout)))
+        # the step is checked with the student's own stored gradients: update alone is tested
+        dW = as_float_array(lin.dW, what="Linear.dW after backward", shape=(nout, nin))
+        db = as_float_array(lin.db, what="Linear.db after backward")
+        if db.size != nout:
+            raise_check(f"Linear.db after backward: expected shape (1, {nout}) or ({nout},), "
+                        f"got {db.shape}")
+        lin.update(lr)
+        what = f"Linear.update(lr={lr})"
+        check_array(lin.W, W - lr * dW, what=what + ": W afterwards",
+                    inputs=describe(N, nin, nout), **TOL)
+        check_array(lin.b, b - lr * db.reshape(1, nout), what=what + ": b afterwards",
+                    inputs=describe(N, nin, nout), **TOL)
