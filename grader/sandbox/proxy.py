@@ -74,6 +74,8 @@ class Session:
         finally:
             self.used += time.monotonic() - started
         if "error" in reply:
+            if reply["error"].get("kind") in ("cuda oom", "cuda error"):
+                self.close()       # a CUDA context after an error is unusable: a fresh worker
             raise _student_error(reply["error"], message)
         self.last_warnings = list(reply.get("warnings", []))
         return reply
@@ -128,6 +130,13 @@ def _student_error(info: dict, request: dict) -> Exception:
     if kind == "memory":
         return errors.MemoryLimit("your code ran out of memory (MemoryError)",
                                   traceback=info.get("traceback", ""))
+    if kind == "cuda oom":
+        return errors.MemoryLimit("your code ran out of GPU memory (CUDA OOM); the worker was "
+                                  "restarted", traceback=info.get("traceback", ""))
+    if kind == "cuda error":
+        return errors.StudentException(f"CUDA error: {message} (the worker was restarted)",
+                                       type_name=info.get("type", "RuntimeError"),
+                                       mro=info.get("mro", ()), traceback=info.get("traceback", ""))
     if kind == "output limit":
         return errors.OutputLimit("your code wrote more output than allowed (File too large)",
                                   traceback=info.get("traceback", ""))
@@ -203,11 +212,43 @@ class RemoteObject:
     def has(self, name: str) -> bool:
         return bool(self._request("hasattr", name=name)["ok"])
 
-    def model_outputs(self, x):
+    def model_outputs(self, x, training: bool = False):
         """This handle is a trained torch/Keras model: its outputs (logits, predictions) for
-        the inputs x, computed in eval mode without gradients, as a numpy array."""
-        reply = self._request("model_forward", x=x)
+        the inputs x, computed in eval mode without gradients, as a numpy array.
+        training=True: a torch module's outputs in training mode (dropout on), still without
+        gradients; its own mode is restored after either way."""
+        reply = self._request("model_forward", x=x, training=bool(training))
         return object.__getattribute__(self, "_session").value(reply["ok"])
+
+    def model_state(self) -> dict:
+        """This handle is a torch module: {"training": bool, "parameters": [(name, TensorData)]
+        in registration order, "grads": [(name, TensorData or None)], "modules": [(name,
+        class name)]}."""
+        return self._request("model_state")["ok"]
+
+    def watch_forward(self) -> None:
+        """Start recording every forward call of this torch module (see forward_log)."""
+        self._request("watch_forward")
+
+    def forward_log(self) -> dict | None:
+        """What was recorded since watch_forward, and stop: {"calls", "samples", "max_batch",
+        "devices", "training", "eval", "grad_enabled", "grad_disabled"}."""
+        return self._request("forward_log")["ok"]
+
+    def call_with_fake_devices(self, name: str, *args, cuda: bool = False, mps: bool = False,
+                               **kwargs):
+        """`student.call_with_fake_devices("get_device", cuda=False, mps=True)`: call the
+        module's function while torch.cuda.is_available()/device_count() and
+        torch.backends.mps.is_available() report the given devices (restored after)."""
+        target = getattr(self, name)
+        reply = target._request("call", args=list(args), kwargs=kwargs,
+                                fake_devices={"cuda": bool(cuda), "mps": bool(mps)})
+        return object.__getattribute__(self, "_session").value(reply["ok"])
+
+    def worker_host_pids(self) -> set[int]:
+        """Host pids of the worker's processes (for observing it from outside, e.g. on the GPU)."""
+        worker = object.__getattribute__(self, "_session").ensure_worker()
+        return worker.host_pids()
 
     def reseed(self, seed: int) -> None:
         """Seed random, numpy and torch in the worker (before every training check)."""

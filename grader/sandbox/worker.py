@@ -24,6 +24,7 @@ from grader.sandbox.harness import wire
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 OUTPUT_LIMIT = 16 << 20           # RLIMIT_FSIZE: stdout/stderr files and anything in /tmp
 TMPFS_SIZE = 256 << 20
+RSS_POLL_SECONDS = 0.25           # how often a GPU worker's resident memory is checked
 NOBODY = 65534
 
 
@@ -57,6 +58,11 @@ def isolation_mode() -> str:
     return "bubblewrap"
 
 
+def nvidia_device_nodes() -> list[Path]:
+    """/dev/nvidia* (nvidia0.., nvidiactl, nvidia-uvm..): present only where a CUDA driver is."""
+    return sorted(Path("/dev").glob("nvidia*"))
+
+
 def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
@@ -88,14 +94,16 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
              "--proc", "/proc", "--dev", "/dev",
              "--perms", "01777", "--size", str(tmp_size), "--tmpfs", "/tmp", "--chdir", "/tmp"]
     if gpu:
-        for node in sorted(Path("/dev").glob("nvidia*")):
+        for node in nvidia_device_nodes():     # nvidia0.., nvidiactl, nvidia-uvm, nvidia-caps/
             args += ["--dev-bind", str(node), str(node)]
     return args
 
 
 def _environment() -> dict[str, str]:
     env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch"}
+           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch",
+           # deterministic cuBLAS for torch.use_deterministic_algorithms (CUDA only)
+           "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         env[var] = "1"
     return env
@@ -108,7 +116,10 @@ class Worker:
                  preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False):
         self.submission_dir = Path(submission_dir)
         self.modules, self.limits, self.preimport = list(modules), limits, list(preimport)
-        self.seed, self.gpu = seed, gpu
+        # GPU settings (device nodes, no RLIMIT_AS) only where a CUDA GPU really is;
+        # elsewhere a `gpu = true` assignment keeps the normal limits.
+        self.seed, self.gpu = seed, bool(gpu and any(
+            n.name[len("nvidia"):].isdigit() for n in nvidia_device_nodes()))
         self.log_dir = Path(log_dir)
         self.isolation = isolation_mode()
         self.proc: subprocess.Popen | None = None
@@ -216,6 +227,27 @@ class Worker:
             os.close(fd)
         return None
 
+    def host_pids(self) -> set[int]:
+        """Pids (in the grader's pid namespace) of every process of this worker: the outer
+        wrapper and all its descendants, read from /proc. NVML and nvidia-smi report these."""
+        if not self.alive:
+            return set()
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            fields = text[text.rfind(")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = set(), [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo.extend(children.get(pid, []))
+        return found
+
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -286,9 +318,15 @@ class Worker:
     def _read(self, n: int, deadline: float, during: str, timeout) -> bytes:
         chunks, got = [], 0
         while got < n:
-            remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self.resp_fd], [], [], max(0.0, remaining))
+            remaining = max(0.0, deadline - time.monotonic())
+            rss_limit = self._rss_limit()
+            wait = min(remaining, RSS_POLL_SECONDS) if rss_limit else remaining
+            ready, _, _ = select.select([self.resp_fd], [], [], wait)
             if not ready:
+                if rss_limit:
+                    self._check_rss(rss_limit, during)
+                    if deadline - time.monotonic() > 0:
+                        continue
                 self._fail_timeout(during, timeout)
             chunk = os.read(self.resp_fd, min(n - got, 1 << 20))
             if not chunk:
@@ -307,6 +345,26 @@ class Worker:
         except wire.WireError as exc:
             self.stop()
             raise errors.ProtocolViolation(f"the worker sent a malformed message: {exc}") from None
+
+    def _rss_limit(self) -> int:
+        """GPU workers have no RLIMIT_AS (CUDA reserves huge address ranges): their resident
+        memory is polled instead while a call runs (SANDBOX.md section 8)."""
+        return (self.limits.memory_mb << 20) if self.gpu and self.limits.memory_mb else 0
+
+    def _check_rss(self, limit: int, during: str) -> None:
+        rss = 0
+        for pid in self.host_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1]) << 10
+            except (OSError, ValueError, IndexError):
+                continue
+        if rss > limit:
+            self.stop()
+            when = "while importing your code" if during == "import" else "during the call"
+            raise errors.MemoryLimit(f"your code used more than {limit >> 20} MiB of memory "
+                                     f"{when} and was stopped")
 
     def _fail_timeout(self, during: str, timeout) -> None:
         self.stop()

@@ -100,6 +100,11 @@ def describe_exception(exc, submission_dir):
 def classify(exc):
     if isinstance(exc, MemoryError):
         return "memory"
+    names = {c.__name__ for c in type(exc).__mro__}
+    if "OutOfMemoryError" in names:            # torch.cuda.OutOfMemoryError (not a MemoryError)
+        return "cuda oom"
+    if "AcceleratorError" in names or "CUDA error" in str(exc):
+        return "cuda error"                    # the CUDA context is unusable from now on
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         return "output limit"
     return "exception"
@@ -113,6 +118,7 @@ class Worker:
         self.modules = {}
         self.objects = Objects()
         self.pid = os.getpid()
+        self.watches = {}        # id(model) -> (hook handle, forward log) of watch_forward
 
     def send(self, message):
         if os.getpid() != self.pid:
@@ -180,7 +186,14 @@ class Worker:
         if op == "describe":
             return {"ok": describe(target)}
         if op == "model_forward":
-            return self.run_student("call", model_forward, {"args": [target, req["x"]]})
+            return self.run_student("call", model_forward,
+                                    {"args": [target, req["x"], bool(req.get("training"))]})
+        if op == "model_state":
+            return self.run_student("call", model_state, {"args": [target]})
+        if op == "watch_forward":
+            return self.run_student("call", self.watch_forward, {"args": [target]})
+        if op == "forward_log":
+            return self.run_student("call", self.forward_log, {"args": [target]})
         if op == "hasattr":
             return {"ok": hasattr(target, req["name"])}
         return self.run_student(op, target, req)
@@ -198,7 +211,8 @@ class Worker:
                 elif op == "call":
                     args = self.unwrap(list(req.get("args", [])))
                     kwargs = self.unwrap(dict(req.get("kwargs", {})))
-                    value = target(*args, **kwargs)
+                    with fake_devices(req.get("fake_devices")):
+                        value = target(*args, **kwargs)
                     out = {"ok": value}
                     if req.get("return_args"):
                         out["args"] = tuple(args)
@@ -211,6 +225,36 @@ class Worker:
                 return {"error": info}
         out["warnings"] = [short(f"{w.category.__name__}: {w.message}", 300) for w in caught[:20]]
         return out
+
+    def watch_forward(self, model):
+        """Record the mode of every forward call of a torch model from now on (forward_log
+        reads it): training flag, grad mode, the input's device and batch size."""
+        torch = _torch_module(model)
+        self.forward_log(model)
+        log = {"calls": 0, "samples": 0, "max_batch": 0, "devices": [], "training": 0,
+               "eval": 0, "grad_enabled": 0, "grad_disabled": 0}
+
+        def hook(module, args):
+            log["calls"] += 1
+            log["training" if module.training else "eval"] += 1
+            log["grad_enabled" if torch.is_grad_enabled() else "grad_disabled"] += 1
+            first = next((a for a in args if isinstance(a, torch.Tensor)), None)
+            if first is not None:
+                if str(first.device) not in log["devices"]:
+                    log["devices"].append(str(first.device))
+                n = int(first.shape[0]) if first.dim() else 1
+                log["samples"] += n
+                log["max_batch"] = max(log["max_batch"], n)
+
+        self.watches[id(model)] = (model.register_forward_pre_hook(hook), log)
+        return None
+
+    def forward_log(self, model):
+        """What watch_forward recorded (None if nothing was watched); the watch ends."""
+        handle, log = self.watches.pop(id(model), (None, None))
+        if handle is not None:
+            handle.remove()
+        return log
 
     def serve(self):
         while True:
@@ -239,15 +283,16 @@ def describe(obj):
             "signature": signature, "repr": text}
 
 
-def model_forward(model, x):
+def model_forward(model, x, training=False):
     """Outputs of a trained model (torch module or Keras model) for inputs from the grader,
-    in evaluation mode and without gradients; the model's own mode is restored after."""
+    in evaluation mode (training=True: a torch module in training mode, e.g. to see its
+    dropout) and without gradients; the model's own mode is restored after."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(model, torch.nn.Module):
         params = list(model.parameters())
         device = params[0].device if params else "cpu"
         was_training = model.training
-        model.eval()
+        model.train(training)
         try:
             with torch.no_grad():
                 out = model(torch.as_tensor(x, dtype=torch.float32, device=device))
@@ -260,12 +305,62 @@ def model_forward(model, x):
     raise TypeError(f"expected a torch.nn.Module or a Keras model, got {type(model).__name__}")
 
 
+def _torch_module(model):
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(model, torch.nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    return torch
+
+
+def model_state(model):
+    """A torch module as data: its parameters in registration order (name, tensor), their
+    .grad (None where absent), its sub-modules (name, class) and its training flag."""
+    _torch_module(model)
+    params = list(model.named_parameters())
+    return {"training": bool(model.training),
+            "parameters": [(name, p) for name, p in params],
+            "grads": [(name, p.grad) for name, p in params],
+            "modules": [(name, type(m).__name__) for name, m in model.named_modules()]}
+
+
+class fake_devices:
+    """For one call only: torch.cuda / torch.backends.mps report the devices the grader
+    asks for ({"cuda": bool, "mps": bool}), so a device choice can be checked on any
+    machine. Nothing else of torch is changed."""
+
+    def __init__(self, wanted):
+        self.wanted, self.saved = wanted, []
+
+    def __enter__(self):
+        torch = sys.modules.get("torch")
+        if not self.wanted or torch is None:
+            return self
+        cuda, mps = bool(self.wanted.get("cuda")), bool(self.wanted.get("mps"))
+        fakes = [(torch.cuda, "is_available", lambda: cuda),
+                 (torch.cuda, "device_count", lambda: int(cuda)),
+                 (torch.backends.mps, "is_available", lambda: mps)]
+        for owner, name, fake in fakes:
+            self.saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, fake)
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, original in reversed(self.saved):
+            setattr(owner, name, original)
+        self.saved = []
+        return False
+
+
 def seed_everything(seed):
     random.seed(seed)
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed(seed % (2**32))
     if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
+        torch = sys.modules["torch"]
+        torch.manual_seed(seed)
+        # Reproducible training checks: deterministic kernels where torch has them (on
+        # CUDA with CUBLAS_WORKSPACE_CONFIG from the worker's environment), a warning where not.
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def main():

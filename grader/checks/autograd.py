@@ -1,0 +1,159 @@
+"""Checks for PyTorch code: tensors that came back over the wire, autograd really used (read
+from the syntax tree), and the mode a model ran in (recorded by the worker's forward log).
+
+Messages follow grader.checks: they name the function and the input, never hidden values.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from grader.checks.errors import CheckFailed, InvalidOutput
+from grader.checks.numeric import check_array
+from grader.sandbox.harness.wire import TensorData
+
+
+def _kind(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of dtype {value.dtype}"
+    type_name = getattr(value, "type_name", None)
+    return f"a {type_name or type(value).__name__}"
+
+
+def check_tensor(got, expected, *, what: str, inputs: str | None = None,
+                 dtype: str = "torch.float32", device: str | None = "cpu",
+                 rtol: float = 1e-6, atol: float = 1e-8) -> np.ndarray:
+    """A torch tensor (it crosses the wire as TensorData) of the given torch dtype, on the
+    given device type ("cpu", "cuda"; None: any), with the expected values."""
+    where = what + (f" for {inputs}" if inputs else "")
+    if not isinstance(got, TensorData):
+        raise InvalidOutput(f"{where}: expected a torch tensor, got {_kind(got)}")
+    if got.dtype != dtype:
+        raise InvalidOutput(f"{where}: expected a tensor of dtype {dtype}, got {got.dtype}")
+    if device is not None and got.device.split(":")[0] != device:
+        raise CheckFailed(f"{where}: expected a tensor on the {device} device, got one on "
+                          f"{got.device}")
+    return check_array(got.array, np.asarray(expected, dtype=got.array.dtype), what=what,
+                       inputs=inputs, rtol=rtol, atol=atol)
+
+
+def check_python_float(value, *, what: str) -> float:
+    """A plain Python float (not a tensor, not a numpy scalar), finite."""
+    if type(value) is not float:
+        hint = " (use .item() or float(...))" if isinstance(value, (TensorData, np.ndarray)) else ""
+        raise InvalidOutput(f"{what}: expected a Python float, got {_kind(value)}{hint}")
+    if not np.isfinite(value):
+        raise InvalidOutput(f"{what}: got {value}, expected a finite number")
+    return value
+
+
+# --- autograd used, read from the syntax tree ------------------------------------------------
+
+def _functions(tree: ast.Module) -> dict[str, ast.AST]:
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(node.name, node)
+    return found
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+            names.add(sub.func.id)
+    return names
+
+
+def _is_autograd_call(call: ast.Call, grad_aliases: set[str]) -> bool:
+    f = call.func
+    if isinstance(f, ast.Attribute) and f.attr == "backward":
+        return True                                     # loss.backward() / torch.autograd.backward
+    if isinstance(f, ast.Attribute) and f.attr == "grad" and (
+            (isinstance(f.value, ast.Name) and f.value.id == "autograd")
+            or (isinstance(f.value, ast.Attribute) and f.value.attr == "autograd")):
+        return True                                     # torch.autograd.grad(...)
+    if isinstance(f, ast.Name) and f.id in grad_aliases:
+        return True                                     # from torch.autograd import grad
+    return False
+
+
+def uses_autograd(source: str, function: str) -> bool | None:
+    """Whether `function` (or a function of the module it calls, transitively) calls
+    .backward() or torch.autograd.grad; None when the module has no such function."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    functions = _functions(tree)
+    if function not in functions:
+        return None
+    grad_aliases = {alias.asname or alias.name for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.endswith("autograd")
+                    for alias in node.names if alias.name in ("grad", "backward")}
+    seen, todo = set(), [function]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        body = functions[name]
+        if any(isinstance(n, ast.Call) and _is_autograd_call(n, grad_aliases)
+               for n in ast.walk(body)):
+            return True
+        todo.extend(_called_names(body))
+    return False
+
+
+def check_uses_autograd(source: str, function: str, *, what: str) -> None:
+    """Fail unless the function computes its gradient with autograd (.backward() or
+    torch.autograd.grad), read from the submission's syntax tree."""
+    used = uses_autograd(source, function)
+    if used is None:
+        raise CheckFailed(f"{what}: no function `{function}` found in your module")
+    if not used:
+        raise CheckFailed(f"{what}: `{function}` never calls .backward() or "
+                          "torch.autograd.grad; the task is to let autograd compute the "
+                          "gradient, not to write the derivative by hand")
+
+
+# --- the mode a model ran in (RemoteObject.watch_forward / forward_log) ---------------------
+
+def check_forward_log(log, *, what: str, training: bool | None = None,
+                      grad: bool | None = None, device: str | None = None,
+                      samples: int | None = None, max_batch: int | None = None) -> dict:
+    """The recorded forward calls of a model during one call of the student's code:
+    all in training (True) or evaluation (False) mode, all with gradients on or off, all
+    inputs on `device` (a device type), `samples` rows in all, batches of at most
+    `max_batch` rows."""
+    if not isinstance(log, dict) or not log.get("calls"):
+        raise CheckFailed(f"{what}: the model's forward was never called (call the model, "
+                          "model(x), rather than a part of it)")
+    if training is True and log["eval"]:
+        raise CheckFailed(f"{what}: {log['eval']} of {log['calls']} forward passes ran in "
+                          "evaluation mode; call model.train() before training (evaluate "
+                          "may have left the model in eval mode)")
+    if training is False and log["training"]:
+        raise CheckFailed(f"{what}: {log['training']} of {log['calls']} forward passes ran in "
+                          "training mode (dropout on); call model.eval() first")
+    if grad is True and log["grad_disabled"]:
+        raise CheckFailed(f"{what}: {log['grad_disabled']} of {log['calls']} forward passes "
+                          "ran without gradients; training needs them")
+    if grad is False and log["grad_enabled"]:
+        raise CheckFailed(f"{what}: {log['grad_enabled']} of {log['calls']} forward passes "
+                          "built an autograd graph; wrap them in `with torch.no_grad():`")
+    if device is not None:
+        wrong = [d for d in log["devices"] if d.split(":")[0] != device]
+        if wrong:
+            raise CheckFailed(f"{what}: the model got inputs on {', '.join(wrong)}, but the "
+                              f"device asked for was {device!r}; use the `device` argument")
+    if samples is not None and log["samples"] != samples:
+        raise CheckFailed(f"{what}: the forward passes saw {log['samples']} rows in all, "
+                          f"expected {samples} (every training row once per epoch, and no "
+                          "other forward passes)")
+    if max_batch is not None and log["max_batch"] > max_batch:
+        raise CheckFailed(f"{what}: a batch of {log['max_batch']} rows went through the model; "
+                          f"batch_size was {max_batch}")
+    return log

@@ -1,0 +1,91 @@
+"""Hidden tests of assignment 05, part 2: autograd. gradient_of_expression against the
+analytic gradient (computed here), and that autograd computed it (read from the syntax
+tree); fit_line's gradient descent against the least-squares line and the reference's steps.
+"""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, check_not_mutated, describe_input
+from grader.checks.autograd import check_python_float, check_tensor, check_uses_autograd
+
+
+def analytic_gradient(x):
+    """d/dx mean(sqrt(x**2 + 1)) = x / (N sqrt(x**2 + 1)), N = x.size, in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    return x / (x.size * np.sqrt(x ** 2 + 1))
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_gradient_of_expression_matches_the_analytic_gradient(student, rng, dtype):
+    """gradient_of_expression equals the analytic gradient"""
+    tol = dict(rtol=1e-10, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=1e-7)
+    for shape in ((6,), (3, 4), (2, 3, 2)):
+        x = (rng.normal(size=shape) * 3).astype(dtype)
+        check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
+                     what="gradient_of_expression(x)", inputs=describe_input("x", x),
+                     dtype=f"torch.{np.dtype(dtype).name}", device="cpu", **tol)
+
+
+@pytest.mark.points(1)
+def test_gradient_of_expression_leaves_x_unchanged(student, rng):
+    """gradient_of_expression leaves its input unchanged"""
+    x = rng.normal(size=(4, 3))
+    _, args = student.call_returning_args("gradient_of_expression", x)
+    check_not_mutated(x, args[0], what="gradient_of_expression(x)", argname="x")
+    check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
+                 what="gradient_of_expression(x)", inputs=describe_input("x", x),
+                 dtype="torch.float64", rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.points(2)
+def test_gradient_of_expression_uses_autograd(student, submission, rng):
+    """gradient_of_expression lets autograd compute the gradient (.backward or autograd.grad)"""
+    check_uses_autograd(submission.source("torch_basics"), "gradient_of_expression",
+                        what="gradient_of_expression")
+    x = rng.normal(size=5)
+    check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
+                 what="gradient_of_expression(x)", inputs=describe_input("x", x),
+                 dtype="torch.float64", rtol=1e-10, atol=1e-14)
+
+
+def line_data(rng, n=60):
+    x = rng.uniform(-1, 1, size=n)
+    w, b = rng.uniform(-3, 3), rng.uniform(-2, 2)
+    return x, w * x + b + rng.normal(0, 0.1, size=n)
+
+
+def check_pair(got, what):
+    if type(got) is not tuple or len(got) != 2:
+        raise CheckFailed(f"{what}: expected a tuple (w, b) of two floats, got "
+                          f"{type(got).__name__}")
+    return (check_python_float(got[0], what=f"{what}: w"),
+            check_python_float(got[1], what=f"{what}: b"))
+
+
+@pytest.mark.points(2)
+def test_fit_line_finds_the_least_squares_line(student, rng):
+    """fit_line with its defaults reaches the least-squares line"""
+    for _ in range(2):
+        x, y = line_data(rng)
+        w, b = check_pair(student.fit_line(x, y), "fit_line(x, y)")
+        w_ls, b_ls = np.polyfit(x, y, 1)
+        err = max(abs(w - w_ls), abs(b - b_ls))
+        # 200 steps of lr 0.1 on x in [-1, 1] get within about 1e-5 of the optimum
+        if not err <= 2e-3:
+            raise CheckFailed(f"fit_line(x, y) with 60 points x in [-1, 1] and y = w x + b + "
+                              f"noise: (w, b) is {err:.3g} away from the least-squares line")
+
+
+@pytest.mark.points(2)
+def test_fit_line_takes_the_gradient_steps(student, reference, rng):
+    """fit_line takes `epochs` plain gradient-descent steps of size lr from w = b = 0"""
+    for epochs, lr in ((1, 0.1), (5, 0.05), (20, 0.3)):
+        x, y = line_data(rng, n=30)
+        what = f"fit_line(x, y, epochs={epochs}, lr={lr})"
+        got = check_pair(student.fit_line(x, y, epochs=epochs, lr=lr), what)
+        want = reference.fit_line(x, y, epochs=epochs, lr=lr)
+        if not np.allclose(got, want, rtol=1e-4, atol=1e-5):
+            raise CheckFailed(f"{what} with 30 points x in [-1, 1]: (w, b) differs from the "
+                              f"result of {epochs} gradient-descent steps on the mean squared "
+                              "error starting at w = b = 0 (zero the gradients after each step)")

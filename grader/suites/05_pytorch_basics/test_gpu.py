@@ -1,0 +1,88 @@
+"""Hidden tests of assignment 05, part 5: the GPU. These run only where the grading machine
+has a CUDA GPU; elsewhere they are skipped with the reason and not counted in the maximum.
+
+Training on device="cuda" must give the CPU run's results within a stated tolerance, and
+the trusted side confirms from outside the student's process (NVML or nvidia-smi, matched
+with the worker's host pids) that the worker really holds GPU memory.
+"""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed
+from grader.checks.autograd import check_forward_log, check_tensor
+from grader.checks.gpu import check_used_gpu
+from grader.data import mnist_split
+from grader.plugin import cuda_available
+
+
+def _torch_lacks_cuda() -> bool:
+    """A GPU machine whose grading environment has a CPU-only torch build (the pinned CPU
+    wheel): the GPU tests cannot pass there, whatever the student wrote."""
+    if not cuda_available()[0]:
+        return False                # the plugin skips them already, with its own reason
+    import torch
+    return not torch.cuda.is_available()
+
+
+pytestmark = pytest.mark.skipif(
+    _torch_lacks_cuda(), reason="this machine has a GPU, but the grading environment's torch "
+                                "has no CUDA support (a CPU-only build)")
+
+# Same seed, same initial weights, same batches, no dropout: CPU and GPU differ only by
+# floating-point summation order (TF32 is off for matmul by default and the worker asks for
+# deterministic algorithms). Stated tolerances: each epoch's loss within 2 % (relative), the
+# test accuracy within 0.02.
+LOSS_RTOL, ACCURACY_ATOL, EPOCHS = 2e-2, 0.02, 2
+
+
+@pytest.mark.gpu
+@pytest.mark.points(1)
+def test_to_tensor_on_cuda(student, rng):
+    """to_tensor(array, device="cuda") puts the tensor on the GPU"""
+    x = rng.normal(size=(4, 3))
+    check_tensor(student.to_tensor(x, device="cuda"), x.astype(np.float32),
+                 what='to_tensor(array, device="cuda")', device="cuda", rtol=1e-6, atol=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.points(1)
+def test_get_device_finds_the_gpu(student):
+    """get_device() returns cuda on this GPU machine (no faked probes)"""
+    device = student.get_device()
+    if getattr(device, "type_name", None) != "device" or device.type != "cuda":
+        raise CheckFailed("get_device() on a machine with a CUDA GPU: expected "
+                          "torch.device('cuda')")
+
+
+@pytest.mark.gpu
+@pytest.mark.points(4)
+@pytest.mark.deadline(180)
+def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
+    """train(device="cuda") gives the CPU results and really runs on the GPU"""
+    split = mnist_split(seed=0)
+    x, y = split.x_train[:2000], split.y_train[:2000]
+    init, shuffle = int(rng.integers(2**31)), int(rng.integers(1000))
+    runs = {}
+    for device in ("cpu", "cuda"):
+        student.reseed(init)
+        model = student.MLP(784, [64], 10)
+        model.watch_forward()
+        history = student.train(model, x, y, epochs=EPOCHS, lr=1e-3, device=device, seed=shuffle)
+        log = model.forward_log()
+        what = f"train(MLP(784, [64], 10), X, y, epochs={EPOCHS}, device={device!r})"
+        check_forward_log(log, what=what, device=device)
+        logits = model.model_outputs(split.x_test)
+        runs[device] = (np.asarray(history, dtype=np.float64),
+                        float(np.mean(np.argmax(logits, axis=1) == split.y_test)), what)
+    what = runs["cuda"][2]
+    check_used_gpu(student.worker_host_pids(), what=what)
+    devices = {p.device.split(":")[0] for _, p in model.model_state()["parameters"]}
+    if devices != {"cuda"}:
+        raise CheckFailed(f"{what}: after training the parameters are on {sorted(devices)}")
+    (h_cpu, acc_cpu, _), (h_gpu, acc_gpu, _) = runs["cpu"], runs["cuda"]
+    if h_cpu.shape != h_gpu.shape or not np.allclose(h_gpu, h_cpu, rtol=LOSS_RTOL, atol=0):
+        raise CheckFailed(f"{what}: the losses per epoch differ from the CPU run by more than "
+                          f"{LOSS_RTOL:.0%} (same seed and initial weights)")
+    if abs(acc_gpu - acc_cpu) > ACCURACY_ATOL:
+        raise CheckFailed(f"{what}: test accuracy {acc_gpu:.4f} on the GPU, {acc_cpu:.4f} on "
+                          f"the CPU: more than {ACCURACY_ATOL} apart")

@@ -1,0 +1,106 @@
+"""Hidden tests of assignment 05, part 3: the MLP. Its parameters are read back from the
+student's process (in registration order) and its logits recomputed here from them, so
+the layer structure, the activation and "logits, no softmax" are all checked."""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput, check_array, expect_exception
+from grader.sandbox.harness.wire import TensorData
+
+ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+               "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+               "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z)}
+
+
+def expected_shapes(n_in, hidden, n_out):
+    sizes = [n_in, *hidden, n_out]
+    shapes = []
+    for a, b in zip(sizes, sizes[1:]):
+        shapes += [(b, a), (b,)]
+    return shapes
+
+
+def parameters(model, what):
+    """The model's parameters as float64 arrays, in registration order."""
+    state = model.model_state()
+    out = []
+    for name, p in state["parameters"]:
+        if not isinstance(p, TensorData):
+            raise InvalidOutput(f"{what}: parameter {name} is not a tensor")
+        out.append(p.array.astype(np.float64))
+    return out
+
+
+def check_structure(model, n_in, hidden, n_out, what):
+    params = parameters(model, what)
+    got = [tuple(p.shape) for p in params]
+    want = expected_shapes(n_in, hidden, n_out)
+    if got != want:
+        raise CheckFailed(f"{what}: its parameters (in the order the layers were created) "
+                          f"have shapes {got}; expected {want}: one nn.Linear per layer, "
+                          "weight (out, in) then bias (out,)")
+    return params
+
+
+def forward(params, x, activation):
+    """The logits an MLP with these parameters should give, in eval mode."""
+    h = np.asarray(x, dtype=np.float64)
+    layers = list(zip(params[0::2], params[1::2]))
+    for i, (W, b) in enumerate(layers):
+        h = h @ W.T + b
+        if i < len(layers) - 1:
+            h = ACTIVATIONS[activation](h)
+    return h
+
+
+@pytest.mark.points(2)
+def test_mlp_layers_and_parameter_count(student):
+    """MLP has one Linear layer per hidden size plus the output layer"""
+    for n_in, hidden, n_out in ((784, [64], 10), (4, [8, 8], 3), (5, [], 2), (3, (16, 4, 7), 2)):
+        what = f"MLP({n_in}, {list(hidden)}, {n_out})"
+        check_structure(student.MLP(n_in, hidden, n_out), n_in, hidden, n_out, what)
+
+
+@pytest.mark.points(4)
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu"])
+def test_mlp_forward_gives_the_logits(student, rng, activation):
+    """MLP forward: Linear, activation, ..., Linear; logits without softmax"""
+    for n_in, hidden, n_out in ((6, [5, 4], 3), (4, [10], 2)):
+        what = f"MLP({n_in}, {hidden}, {n_out}, activation={activation!r})"
+        model = student.MLP(n_in, hidden, n_out, activation=activation)
+        params = check_structure(model, n_in, hidden, n_out, what)
+        # a wide spread of inputs, so that every activation is driven into its non-linear part
+        x = rng.normal(0, 3, size=(9, n_in)).astype(np.float32)
+        got = model.model_outputs(x)
+        check_array(got, forward(params, x, activation).astype(np.float32),
+                    what=f"the logits of {what} in eval mode",
+                    inputs=f"x: {x.shape} float32", rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.points(1)
+def test_mlp_refuses_an_unknown_activation(student):
+    """MLP raises ValueError for an unknown activation"""
+    expect_exception(lambda: student.MLP(3, [4], 2, activation="swish"), "ValueError",
+                     what='MLP(3, [4], 2, activation="swish")')
+
+
+@pytest.mark.points(2)
+def test_mlp_dropout_only_in_training_mode(student, rng):
+    """MLP(dropout=p) drops units in training mode only"""
+    x = rng.normal(size=(16, 20)).astype(np.float32)
+    what = "MLP(20, [64, 64], 5, dropout=0.5)"
+    model = student.MLP(20, [64, 64], 5, dropout=0.5)
+    params = check_structure(model, 20, [64, 64], 5, what)
+    first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
+    if np.allclose(first, second):
+        raise CheckFailed(f"{what}: two forward passes in training mode gave the same logits; "
+                          "dropout should drop a random half of the hidden units each time")
+    check_array(model.model_outputs(x), forward(params, x, "relu").astype(np.float32),
+                what=f"the logits of {what} in eval mode (dropout off)",
+                inputs=f"x: {x.shape} float32", rtol=1e-4, atol=1e-5)
+    what = "MLP(20, [64, 64], 5) (dropout=0.0)"
+    model = student.MLP(20, [64, 64], 5)
+    first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
+    if not np.allclose(first, second, rtol=1e-6, atol=1e-7):
+        raise CheckFailed(f"{what}: two forward passes in training mode gave different logits; "
+                          "with dropout=0.0 nothing may be dropped")

@@ -1,0 +1,33 @@
+"""Realistic mistakes in frameworks_lab.py; `grader validate 06_frameworks_lab` shows that each
+loses points (and which test catches it)."""
+from grader.mutants import Mutant
+
+MUTANTS = [
+    # --- build_model ---
+    Mutant("no hidden activation", "Linear layers stacked without ReLU: one linear map",
+           replace=[("layers += [nn.Linear(n_in, size), nn.ReLU()]", "layers += [nn.Linear(n_in, size)]")]),
+    Mutant("hidden_layers ignored", "always the single-layer network",
+           replace=[("    for size in hidden_layers:\n", "    for size in ():\n")]),
+    Mutant("ten classes for both problems", "the output layer has 10 units for iris too",
+           replace=[("    layers.append(nn.Linear(n_in, n_out))", "    layers.append(nn.Linear(n_in, 10))")]),
+    Mutant("softmax output with CrossEntropyLoss", "softmax applied twice: in the model and in the loss",
+           replace=[("    return nn.Sequential(*layers)", "    return nn.Sequential(*layers, nn.Softmax(dim=1))")]),
+    # --- fit ---
+    Mutant("no zero_grad", "gradients accumulate over the batches",
+           replace=[("            optimizer.zero_grad()\n", "")]),
+    Mutant("fit ignores lr", "Adam's default learning rate whatever lr is",
+           replace=[("torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.Adam(model.parameters())")]),
+    Mutant("fit ignores epochs", "a single pass over the data",
+           replace=[("    for _ in range(epochs):", "    for _ in range(1):")]),
+    Mutant("labels as float", "y as float32 for the loss",
+           replace=[("y = torch.as_tensor(y, dtype=torch.long)", "y = torch.as_tensor(y, dtype=torch.float32)")]),
+    Mutant("history sums the batch losses", "the epoch's loss is a sum, not a mean",
+           replace=[("        history.append(total / len(X))", "        history.append(total)")]),
+    Mutant("no optimizer step", "backward but no step: nothing is learned",
+           replace=[("            optimizer.step()\n", "")]),
+    # --- predict ---
+    Mutant("predict returns the outputs", "the logits instead of the labels",
+           replace=[("    return outputs.argmax(dim=1).numpy()", "    return outputs.numpy()")]),
+    Mutant("predict argmax over the batch", "argmax along axis 0",
+           replace=[("    return outputs.argmax(dim=1).numpy()", "    return outputs.argmax(dim=0).numpy()")]),
+]

@@ -1,0 +1,85 @@
+"""Hidden tests of assignment 06, part 1: the models build_model returns, for either track
+(a torch.nn.Module or a Keras 3 model). Only outputs and sizes are used, so both pass the
+same way."""
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput, expect_exception
+
+CLASSES = {"iris": (4, 3), "mnist": (784, 10)}
+
+
+def outputs(model, x, what):
+    got = model.model_outputs(x)
+    n_out = CLASSES["iris" if x.shape[1] == 4 else "mnist"][1]
+    if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
+        raise InvalidOutput(f"{what}: for inputs of shape {x.shape} expected outputs of shape "
+                            f"{(len(x), n_out)}, got "
+                            f"{getattr(got, 'shape', type(got).__name__)}")
+    if not np.isfinite(got).all():
+        raise InvalidOutput(f"{what}: the outputs contain NaN or inf")
+    return got.astype(np.float64)
+
+
+def parameter_count(model, what) -> int:
+    """The number of trainable numbers: Keras's count_params(), else the torch parameters."""
+    if model.has("count_params"):
+        n = model.count_params()
+    else:
+        n = sum(int(np.prod(p.array.shape)) for _, p in model.model_state()["parameters"])
+    if type(n) is not int:
+        raise InvalidOutput(f"{what}: could not count its parameters")
+    return n
+
+
+def expected_count(problem, hidden):
+    sizes = [CLASSES[problem][0], *hidden, CLASSES[problem][1]]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.points(2)
+def test_build_model_output_shapes(student, rng):
+    """build_model gives (N, 3) outputs for iris and (N, 10) for mnist"""
+    for problem, hidden in (("iris", ()), ("iris", (16,)), ("mnist", ()), ("mnist", (64, 32))):
+        n_in = CLASSES[problem][0]
+        x = rng.uniform(0, 1, size=(7, n_in)).astype(np.float32)
+        outputs(student.build_model(problem, hidden), x, f"build_model({problem!r}, {hidden})")
+
+
+@pytest.mark.points(2)
+def test_build_model_has_the_layers_asked_for(student):
+    """build_model has one dense layer per hidden size, plus the output layer"""
+    for problem, hidden in (("iris", ()), ("iris", (16,)), ("mnist", (64, 32)), ("iris", (8, 8, 8))):
+        what = f"build_model({problem!r}, {hidden})"
+        got, want = parameter_count(student.build_model(problem, hidden), what), \
+            expected_count(problem, hidden)
+        if got != want:
+            raise CheckFailed(f"{what}: {got} parameters, expected {want} (a dense layer with "
+                              "bias for each hidden size, then the output layer)")
+
+
+@pytest.mark.points(2)
+def test_hidden_layers_are_not_linear(student, rng):
+    """hidden layers have a non-linear activation (else the network is one linear map)"""
+    for problem, hidden in (("iris", (16,)), ("mnist", (32,))):
+        what = f"build_model({problem!r}, {hidden})"
+        model = student.build_model(problem, hidden)
+        n_in = CLASSES[problem][0]
+        a = rng.normal(0, 3, size=(20, n_in)).astype(np.float32)
+        b = rng.normal(0, 3, size=(20, n_in)).astype(np.float32)
+        zero = np.zeros((20, n_in), dtype=np.float32)
+        f = {k: outputs(model, v, what) for k, v in
+             (("a", a), ("b", b), ("a+b", a + b), ("0", zero))}
+        # an affine map f satisfies f(a) + f(b) = f(a + b) + f(0) exactly
+        gap = np.abs(f["a"] + f["b"] - f["a+b"] - f["0"]).max()
+        scale = max(np.abs(f["a+b"]).max(), np.abs(f["a"]).max(), 1e-6)
+        if not gap > 1e-3 * scale:
+            raise CheckFailed(f"{what}: the model's outputs are an affine function of its "
+                              "inputs; put an activation such as ReLU after each hidden layer")
+
+
+@pytest.mark.points(1)
+def test_build_model_refuses_an_unknown_problem(student):
+    """build_model raises ValueError for an unknown problem"""
+    expect_exception(lambda: student.build_model("cifar10"), "ValueError",
+                     what='build_model("cifar10")')

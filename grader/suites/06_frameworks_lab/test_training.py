@@ -1,0 +1,178 @@
+"""Hidden tests of assignment 06, part 2: fit and predict, and the accuracy of single- and
+multi-layer networks on the hidden test splits of iris and MNIST.
+
+The student's process gets the training split and the test inputs; the test labels stay
+here. Each of the four networks is trained once per submission (cached for the tests that
+use it); the accuracy comes from the model's outputs (logits or probabilities, either
+track), so a broken `predict` costs only predict's own test. Thresholds: calibrate.py
+beside this file (reference, 10 seeds).
+"""
+import functools
+import weakref
+
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array
+from grader.data import mnist_split, stratified_split
+
+# name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
+# reproduces the calibration below (reference, 10 seeds, accuracy on the hidden test split;
+# "margin" is the reference's minimum minus the full-points threshold):
+#   iris single-layer (45 flowers): mean 0.9444, min 0.9111 -> full 0.80 (margin 0.111), half 0.67
+#   iris multi-layer              : mean 0.9467, min 0.9111 -> full 0.80 (margin 0.111), half 0.67
+#   mnist single-layer (1000 digits): mean 0.8793, min 0.8700 -> full 0.85 (margin 0.020), half 0.80
+#   mnist multi-layer               : mean 0.9070, min 0.8980 -> full 0.87 (margin 0.028), half 0.84
+# iris has only 45 test flowers (one flower = 0.022), hence its wide margins. Forgetting
+# zero_grad (3 seeds): 0.33 on iris, 0.80-0.87 and 0.76-0.84 on MNIST.
+RUNS = {
+    "iris single-layer": ("iris", (), 50, 0.1, [(0.80, 1.0), (0.67, 0.5)]),
+    "iris multi-layer": ("iris", (16,), 50, 0.03, [(0.80, 1.0), (0.67, 0.5)]),
+    "mnist single-layer": ("mnist", (), 3, 1e-3, [(0.85, 1.0), (0.80, 0.5)]),
+    "mnist multi-layer": ("mnist", (128,), 3, 1e-3, [(0.87, 1.0), (0.84, 0.5)]),
+}
+DEADLINE = {"iris": 60, "mnist": 120}     # the time budget of one fit call, in seconds
+
+
+@functools.lru_cache(maxsize=1)
+def iris_split():
+    from sklearn.datasets import load_iris    # ships with scikit-learn: offline
+
+    data = load_iris()
+    return stratified_split(data.data.astype(np.float32), data.target.astype(np.int64),
+                            test_fraction=0.3, seed=0)
+
+
+def split_of(problem):
+    return iris_split() if problem == "iris" else mnist_split(seed=0)
+
+
+def describe(name):
+    problem, hidden, epochs, lr, _ = RUNS[name]
+    n = len(split_of(problem).x_train)
+    return (f"build_model({problem!r}, {hidden}) trained with fit(model, X, y, epochs={epochs}, "
+            f"lr={lr}) on {n} {'flowers' if problem == 'iris' else 'digits'}")
+
+
+def check_history(history, epochs, what):
+    if type(history) not in (list, tuple) or len(history) != epochs:
+        n = f" of length {len(history)}" if type(history) in (list, tuple) else ""
+        raise InvalidOutput(f"{what}: fit should return a list of {epochs} losses (one per "
+                            f"epoch), got {type(history).__name__}{n}")
+    values = []
+    for i, v in enumerate(history):
+        if isinstance(v, np.ndarray) and v.size == 1:
+            v = float(v.reshape(()))
+        if type(v) not in (int, float) or not np.isfinite(v):
+            raise InvalidOutput(f"{what}: the loss of epoch {i + 1} is not a finite number")
+        values.append(float(v))
+    return values
+
+
+_TRAINED = weakref.WeakKeyDictionary()     # session -> {run name: (generation, model, history)}
+
+
+def trained(student, rng, name):
+    """The student's model for one run, trained by the student's fit; cached per worker."""
+    session = object.__getattribute__(student, "_session")
+    runs = _TRAINED.setdefault(session, {})
+    seed = int(rng.integers(2**31))
+    if name in runs and runs[name][0] == session.generation:
+        return runs[name][1:]
+    problem, hidden, epochs, lr, _ = RUNS[name]
+    split = split_of(problem)
+    student.reseed(seed)
+    model = student.build_model(problem, hidden)
+    history = student.fit(model, split.x_train, split.y_train, epochs, lr)
+    runs[name] = (session.generation, model, history)
+    return model, history
+
+
+def outputs(model, x, n_out, what):
+    got = model.model_outputs(x)
+    if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
+        raise InvalidOutput(f"{what}: expected outputs of shape {(len(x), n_out)}, got "
+                            f"{getattr(got, 'shape', type(got).__name__)}")
+    if not np.isfinite(got).all():
+        raise InvalidOutput(f"{what}: the outputs contain NaN or inf")
+    return got.astype(np.float64)
+
+
+@pytest.mark.points(3)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.deadline(DEADLINE[run[0]]))
+                                  for name, run in RUNS.items()])
+def test_accuracy_on_the_hidden_test_split(student, rng, credit, name):
+    """accuracy on the hidden test split"""
+    problem, hidden, epochs, lr, tiers = RUNS[name]
+    split = split_of(problem)
+    model, history = trained(student, rng, name)
+    what = describe(name)
+    check_history(history, epochs, what)
+    out = outputs(model, split.x_test, 3 if problem == "iris" else 10, what)
+    accuracy = float(np.mean(out.argmax(axis=1) == split.y_test))
+    award_tiers(credit, accuracy, tiers, what=what)
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(60)
+def test_fit_returns_a_decreasing_loss_per_epoch(student, rng):
+    """fit returns one loss per epoch, and it decreases"""
+    name = "iris multi-layer"
+    model, history = trained(student, rng, name)
+    losses = check_history(history, RUNS[name][2], describe(name))
+    if not losses[-1] < losses[0]:
+        raise CheckFailed(f"{describe(name)}: the loss did not decrease (epoch 1: "
+                          f"{losses[0]:.4g}, last epoch: {losses[-1]:.4g})")
+
+
+def cross_entropy(out, y):
+    """Mean cross-entropy of outputs that are probabilities (rows in [0, 1] summing to 1,
+    as a Keras softmax gives) or else logits."""
+    if out.min() >= 0 and out.max() <= 1 and np.allclose(out.sum(axis=1), 1, atol=1e-4):
+        log_p = np.log(np.clip(out, 1e-7, 1.0))
+    else:
+        z = out - out.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+@pytest.mark.points(3)
+@pytest.mark.deadline(60)
+def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
+    """fit with lr=0 leaves the model unchanged and reports its cross-entropy each epoch"""
+    split = iris_split()
+    x, y = split.x_train[:96], split.y_train[:96]
+    student.reseed(int(rng.integers(2**31)))
+    model = student.build_model("iris", (16,))
+    what = "fit(build_model('iris', (16,)), X, y, epochs=2, lr=0.0) on 96 flowers"
+    before = outputs(model, x, 3, what)
+    losses = check_history(student.fit(model, x, y, 2, 0.0), 2, what)
+    after = outputs(model, x, 3, what)
+    if not np.allclose(after, before, rtol=1e-5, atol=1e-6):
+        raise CheckFailed(f"{what}: the model changed; with lr=0.0 no step may move the "
+                          "weights (pass lr to the optimizer)")
+    want = cross_entropy(before, y)
+    for epoch, loss in enumerate(losses, 1):
+        if not abs(loss - want) <= 1e-3 * want + 1e-5:
+            raise CheckFailed(
+                f"{what}: epoch {epoch} reports a loss {abs(loss - want) / want:.2%} away from "
+                "the mean cross-entropy of the model's outputs over the samples; report the "
+                "mean loss of each epoch, and apply softmax at most once (CrossEntropyLoss "
+                "and from_logits=True expect logits)")
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(60)
+def test_predict_gives_the_class_of_the_largest_output(student, rng):
+    """predict returns integer labels: the class with the largest output"""
+    name = "iris multi-layer"
+    model, _ = trained(student, rng, name)
+    split = iris_split()
+    what = f"predict(model, X) for the model of {describe(name)}"
+    want = outputs(model, split.x_test, 3, what).argmax(axis=1)
+    got = student.predict(model, split.x_test)
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
+        kind = f"dtype {got.dtype}" if isinstance(got, np.ndarray) else type(got).__name__
+        raise InvalidOutput(f"{what}: expected a numpy array of integer labels, got {kind}")
+    check_array(got.astype(np.int64), want.astype(np.int64), what=what,
+                inputs=f"X: {split.x_test.shape} float32", rtol=0, atol=0)

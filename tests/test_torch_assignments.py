@@ -1,0 +1,60 @@
+"""Assignments 05 and 06 on the example class: the right students get full marks (on 06 also
+the Keras-track student, whose model is a Keras 3 model on the torch backend), the partial
+student loses exactly the points of his mistakes, and the feedback names them."""
+from pathlib import Path
+
+import pytest
+
+from grader.grading import grade_submission, run_many
+from grader.submissions import Submission
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+SECRET = "examples-secret"
+CASES = [("alice", "05_pytorch_basics"), ("bob", "05_pytorch_basics"),
+         ("alice", "06_frameworks_lab"), ("heidi", "06_frameworks_lab")]
+
+
+def _grade(student, assignment):
+    sub = Submission(student, assignment, EXAMPLES / student / assignment)
+    return (student, assignment), grade_submission(sub, SECRET)
+
+
+@pytest.fixture(scope="module")
+def graded():
+    return dict(run_many(CASES, 2, _grade))
+
+
+def failing(result):
+    return {t["extra_data"]["nodeid"].split("::")[-1]: t for t in result["tests"]
+            if t["score"] < t["max_score"]}
+
+
+@pytest.mark.parametrize("student, assignment", [c for c in CASES if c[0] != "bob"])
+def test_complete_submissions_get_full_marks(graded, student, assignment):
+    result = graded[(student, assignment)]
+    assert result["extra_data"]["verdict"] == "graded"
+    assert result["extra_data"]["internal_errors"] == 0
+    assert result["score"] == result["max_score"] > 0, failing(result)
+
+
+def test_the_keras_track_submission_uses_keras_only():
+    sub = Submission("heidi", "06_frameworks_lab", EXAMPLES / "heidi" / "06_frameworks_lab")
+    imports = sub.imports()
+    assert "keras" in imports and not any(m.split(".")[0] in ("torch", "tensorflow") for m in imports)
+
+
+def test_the_partial_student_loses_exactly_his_mistakes(graded):
+    result = graded[("bob", "05_pytorch_basics")]
+    lost = failing(result)
+    assert set(lost) == {
+        "test_gradient_of_expression_uses_autograd",                  # derivative by hand
+        "test_get_device_prefers_cuda_then_mps_then_cpu[cuda+mps]",   # MPS before CUDA
+        "test_train_reports_the_mean_cross_entropy_of_the_logits",    # softmax twice
+        "test_evaluate_uses_eval_mode",                               # no model.eval()
+        "test_evaluate_runs_without_gradients",                       # no torch.no_grad()
+    }
+    assert 0 < result["score"] < result["max_score"]
+    assert "never calls .backward()" in lost["test_gradient_of_expression_uses_autograd"]["output"]
+    assert "model.eval()" in lost["test_evaluate_uses_eval_mode"]["output"]
+    assert "torch.no_grad()" in lost["test_evaluate_runs_without_gradients"]["output"]

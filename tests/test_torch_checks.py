@@ -1,0 +1,123 @@
+"""grader.checks.autograd: tensors from the wire, autograd read from the syntax tree, and the
+forward log of a model (all in the trusted process; no worker needed)."""
+import textwrap
+
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed, InvalidOutput
+from grader.checks.autograd import (check_forward_log, check_python_float, check_tensor,
+                                    check_uses_autograd, uses_autograd)
+from grader.sandbox.harness.wire import TensorData
+
+
+def source(code):
+    return textwrap.dedent(code)
+
+
+@pytest.mark.parametrize("code", [
+    """
+    def gradient_of_expression(x):
+        x = torch.as_tensor(x).requires_grad_()
+        torch.sqrt(x ** 2 + 1).mean().backward()
+        return x.grad
+    """,
+    """
+    def gradient_of_expression(x):
+        x = torch.as_tensor(x).requires_grad_()
+        return torch.autograd.grad(torch.sqrt(x ** 2 + 1).mean(), x)[0]
+    """,
+    """
+    from torch import autograd
+    def gradient_of_expression(x):
+        x = x.requires_grad_()
+        return autograd.grad(f(x), x)[0]
+    """,
+    """
+    from torch.autograd import grad as g
+    def gradient_of_expression(x):
+        return g(f(x), x)[0]
+    """,
+    """
+    def _backprop(y):
+        y.backward()
+    def gradient_of_expression(x):
+        x = x.requires_grad_()
+        _backprop(f(x))
+        return x.grad
+    """,
+], ids=["backward", "torch.autograd.grad", "autograd.grad", "grad alias", "helper"])
+def test_autograd_use_is_found(code):
+    assert uses_autograd(source(code), "gradient_of_expression") is True
+    check_uses_autograd(source(code), "gradient_of_expression", what="g")
+
+
+def test_a_derivative_by_hand_is_refused():
+    code = source("""
+        def backward_by_hand(x):
+            return x
+        def gradient_of_expression(x):
+            x = torch.as_tensor(x)
+            return x / (x.numel() * torch.sqrt(x ** 2 + 1))
+        def elsewhere(loss):
+            loss.backward()
+    """)
+    assert uses_autograd(code, "gradient_of_expression") is False
+    with pytest.raises(CheckFailed, match="never calls .backward"):
+        check_uses_autograd(code, "gradient_of_expression", what="g")
+
+
+def test_a_missing_function_or_syntax_error():
+    assert uses_autograd("def other(): pass", "gradient_of_expression") is None
+    assert uses_autograd("def (:", "gradient_of_expression") is None
+    with pytest.raises(CheckFailed, match="no function"):
+        check_uses_autograd("x = 1", "gradient_of_expression", what="g")
+
+
+def test_check_tensor_type_dtype_device_and_values():
+    t = TensorData(np.array([1.0, 2.0], dtype=np.float32), "torch.float32", "cpu")
+    assert check_tensor(t, [1.0, 2.0], what="f") is not None
+    with pytest.raises(InvalidOutput, match="expected a torch tensor"):
+        check_tensor(np.array([1.0, 2.0], dtype=np.float32), [1.0, 2.0], what="f")
+    with pytest.raises(InvalidOutput, match="dtype torch.float32"):
+        check_tensor(TensorData(np.array([1.0, 2.0]), "torch.float64", "cpu"), [1.0, 2.0],
+                     what="f")
+    with pytest.raises(CheckFailed, match="cuda device"):
+        check_tensor(t, [1.0, 2.0], what="f", device="cuda")
+    assert check_tensor(TensorData(t.array, "torch.float32", "cuda:0"), [1.0, 2.0], what="f",
+                        device="cuda") is not None
+    with pytest.raises(CheckFailed, match="1 of 2 values are wrong"):
+        check_tensor(t, [1.0, 3.0], what="f")
+
+
+def test_check_python_float():
+    assert check_python_float(0.5, what="acc") == 0.5
+    for bad in (np.float64(0.5), np.array(0.5), 1, TensorData(np.array(0.5), "torch.float32", "cpu")):
+        with pytest.raises(InvalidOutput):
+            check_python_float(bad, what="acc")
+    with pytest.raises(InvalidOutput, match="finite"):
+        check_python_float(float("nan"), what="acc")
+
+
+def log(**kw):
+    base = {"calls": 4, "samples": 128, "max_batch": 32, "devices": ["cpu"], "training": 4,
+            "eval": 0, "grad_enabled": 4, "grad_disabled": 0}
+    return base | kw
+
+
+def test_forward_log_checks():
+    check_forward_log(log(), what="train", training=True, grad=True, device="cpu", samples=128,
+                      max_batch=32)
+    cases = [
+        (None, {}, "never called"),
+        (log(eval=1, training=3), dict(training=True), "evaluation mode"),
+        (log(), dict(training=False), "training mode"),
+        (log(grad_enabled=0, grad_disabled=4), dict(grad=True), "without gradients"),
+        (log(), dict(grad=False), "no_grad"),
+        (log(devices=["cuda:0"]), dict(device="cpu"), "device"),
+        (log(samples=100), dict(samples=128), "100 rows"),
+        (log(max_batch=64), dict(max_batch=32), "64 rows"),
+    ]
+    for recorded, kwargs, words in cases:
+        with pytest.raises(CheckFailed, match=words):
+            check_forward_log(recorded, what="f", **kwargs)
