@@ -278,3 +278,14 @@ def test_unsendable_return_values_arrive_as_handles(tmp_path, closing):
     assert isinstance(liar, RemoteObject) and liar.type_name == "AlwaysEqual"
     assert not (liar == 1)       # the parent never calls the student's __eq__
     assert isinstance(student.objects(), RemoteObject)
+
+
+def test_python_trees_under_tmp_are_bound_after_the_private_tmp(monkeypatch, tmp_path):
+    """A CI clone's venv lives under /tmp: the private /tmp must not hide it."""
+    from grader.sandbox import worker
+    monkeypatch.setattr(worker.sys, "prefix", str(tmp_path / "venv"))
+    args = worker._bwrap_args(tmp_path, 1 << 20, gpu=False)
+    tmpfs = args.index("--tmpfs", 0)
+    assert args[tmpfs + 1] == "/tmp"
+    bind = args.index(str((tmp_path / "venv").resolve()))
+    assert tmpfs < bind

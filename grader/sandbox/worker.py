@@ -76,7 +76,10 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
             "--symlink", "usr/sbin", "/sbin"]
     if Path("/etc/ld.so.cache").exists():
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    made = set()
+    # The private /tmp comes before the Python trees: a venv under /tmp (a CI clone) must be
+    # bound on top of it, not hidden by it.
+    args += ["--perms", "01777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
     python_trees = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     for tree in sorted(python_trees):
         if str(tree).startswith("/usr/"):
@@ -91,8 +94,7 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
         args += ["--tmpfs", str(site)]       # a non-editable install would carry the suites
     args += ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(HARNESS_DIR), "/opt/harness",
              "--ro-bind", str(submission_dir), "/submission",
-             "--proc", "/proc", "--dev", "/dev",
-             "--perms", "01777", "--size", str(tmp_size), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
     if gpu:
         for node in nvidia_device_nodes():     # nvidia0.., nvidiactl, nvidia-uvm, nvidia-caps/
             args += ["--dev-bind", str(node), str(node)]
