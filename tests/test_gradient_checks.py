@@ -240,3 +240,14 @@ def test_the_probe_restores_the_parameters_it_perturbs():
     W = p.params["W"].copy()
     p.numerical_param("W")
     np.testing.assert_array_equal(p.layer.W, W)
+
+
+def test_a_saturated_gradient_is_not_failed_on_finite_difference_noise():
+    """A softmax at large inputs has gradient entries ~1e-6; central differences carry an
+    absolute error ~1e-10. An honest gradient must pass (it failed before the floor)."""
+    from grader.checks.gradient import GRAD_RTOL, relative_error
+    exact = np.array([[3e-6, -1e-6, -2e-6]])
+    noisy = exact + np.array([[1e-10, -1e-10, 5e-11]])
+    assert relative_error(exact, noisy).max() <= GRAD_RTOL
+    # while a wrong gradient of the same size is still caught
+    assert relative_error(exact, 2 * exact).max() > GRAD_RTOL
