@@ -135,6 +135,18 @@ def test_early_stopping_stops_at_the_right_epoch(student, reference, rng):
         expected = drive(lambda: reference.EarlyStopping(patience, min_delta), curve, "reference")
         if got[0] != expected[0]:
             raise CheckFailed(stop_message(what, got[0], expected[0]))
+    # A curve that keeps creeping down by less than min_delta after a real drop: only an
+    # EarlyStopping that honours min_delta stops (at epoch 4 + patience - 1 = 6).
+    start = 0.5 + rng.integers(0, 50) / 100
+    creep = np.round(np.concatenate([start - 0.1 * np.arange(4),
+                                     start - 0.3 - 0.004 * np.arange(1, 37)]), 4)
+    what = ("EarlyStopping(patience=3, min_delta=0.02) on a validation curve that keeps "
+            "falling by 0.004 per epoch after epoch 3")
+    got = drive(lambda: student.EarlyStopping(3, 0.02), creep, "EarlyStopping")
+    expected = drive(lambda: reference.EarlyStopping(3, 0.02), creep, "reference")
+    if got[0] != expected[0]:
+        raise CheckFailed(stop_message(what, got[0], expected[0]) + "; a decrease smaller "
+                          "than min_delta is not an improvement")
 
 
 @pytest.mark.points(2)
