@@ -1,4 +1,4 @@
-"""The `grader` command line: grade, check, validate, release, demo, report.
+"""The `grader` command line: grade, check, validate, release, nbgrader, demo, report.
 
 Heavy imports (pytest, the engine, matplotlib) happen inside the commands that need them.
 Errors a user can meet are one line and a non-zero exit, never a traceback.
@@ -46,6 +46,9 @@ def cmd_grade(args) -> int:
     from grader.submissions import discover
 
     console = _console()
+    if getattr(args, "nbgrader_db", None) and not Path(args.nbgrader_db).is_file():
+        raise UserError(f"{args.nbgrader_db}: no such gradebook; run nbgrader "
+                        "generate_assignment in the course folder first")
     subs, warnings = discover(Path(args.submissions), args.assignment or None,
                               args.student or None)
     for w in warnings:
@@ -92,6 +95,15 @@ def cmd_grade(args) -> int:
     console.print(f"graded {len(summaries)} submissions, {skipped} unchanged since the last "
                   f"run (skipped); results in {out}/")
     print_gradebook(out, console)
+    if getattr(args, "nbgrader_db", None):
+        from grader.nbgrader_gradebook import GradebookError, write_scores
+        try:
+            written, notes = write_scores(Path(args.nbgrader_db), out, subs)
+        except GradebookError as exc:
+            raise UserError(str(exc)) from None
+        for note in notes:
+            console.print(f"[yellow]warning:[/] {note}")
+        console.print(f"scores of {written} submissions written to {args.nbgrader_db}")
     internal = [s for s in summaries if s["internal_errors"]]
     if internal:
         console.print(f"[red]{len(internal)} submissions hit an internal grader error and need "
@@ -204,6 +216,23 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_nbgrader(args) -> int:
+    from grader.nbgrader_export import ExportError, write_course
+
+    course_dir = Path(args.course_dir)
+    try:
+        files = write_course(course_dir, args.assignment or None)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    console = _console()
+    console.print(f"nbgrader course written to {course_dir}/:" + "".join(f"\n  {f}" for f in files))
+    if "nbgrader_config.py" not in files:
+        console.print("kept your own nbgrader_config.py; see the README for the settings it needs")
+    console.print(f"next, from {course_dir}/: nbgrader generate_assignment ID --force, then "
+                  "nbgrader autograde ID on submitted/ (README, section nbgrader)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Autograder for the neural-networks course")
     sub = p.add_subparsers(dest="command", required=True)
@@ -215,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-j", "--jobs", type=int, default=0, help="parallel graders (default: cores)")
     g.add_argument("--out", default="grades", help="output folder (default grades/)")
     g.add_argument("--no-resume", action="store_true", help="re-grade unchanged submissions too")
+    g.add_argument("--nbgrader-db", metavar="GRADEBOOK",
+                   help="also write the scores into this nbgrader gradebook.db")
     g.set_defaults(fn=cmd_grade)
 
     c = sub.add_parser("check", help="run the public tests on your work")
@@ -237,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="grades")
     d.add_argument("--no-resume", action="store_true")
     d.set_defaults(fn=cmd_demo)
+
+    nb = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks, config)")
+    nb.add_argument("course_dir")
+    nb.add_argument("-a", "--assignment", action="append", default=[], help="only this assignment")
+    nb.set_defaults(fn=cmd_nbgrader)
 
     rp = sub.add_parser("report", help="rebuild the gradebook and class report")
     rp.add_argument("grades")

@@ -1,0 +1,71 @@
+"""`grader grade --nbgrader-db COURSE_DIR/gradebook.db`: the scores of a grading run written
+into nbgrader's gradebook, through nbgrader's own API, so that its formgrader shows them.
+
+Each autograder test cell gets the sum of the scores of its tests (the tests listed in the
+cell's hidden region, as stored in the gradebook by `nbgrader generate_assignment`): the
+same rule as nbgrader's own autograde of those cells. Manually graded cells are left alone.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.nbgrader_export import cell_scores, cell_tests, notebook_name
+
+
+class GradebookError(Exception):
+    """A gradebook that cannot be written (one readable line)."""
+
+
+def _tests_of_cells(gb, notebook, assignment_id: str) -> dict[str, list[str]]:
+    """{grade_id: hidden test node ids} of a notebook's test cells, from its source cells."""
+    cells = []
+    for cell in gb.find_notebook(notebook.name, assignment_id).source_cells:
+        cells.append({"cell_type": cell.cell_type, "source": cell.source,
+                      "metadata": {"nbgrader": {"grade_id": cell.name, "grade": True,
+                                                "solution": False}}})
+    return cell_tests({"cells": cells})
+
+
+def write_scores(db_path: Path, out: Path, submissions) -> tuple[int, list[str]]:
+    """Write the graded submissions' per-cell scores; returns (how many were written,
+    warnings about the ones that could not be)."""
+    try:
+        from nbgrader.api import Gradebook, MissingEntry
+    except ImportError:
+        raise GradebookError("--nbgrader-db needs nbgrader (pip install nbgrader)") from None
+    from grader.course import load_assignment
+
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise GradebookError(f"{db_path}: no such gradebook; run nbgrader generate_assignment "
+                             "in the course folder first")
+    written, warnings = 0, []
+    with Gradebook(f"sqlite:///{db_path.resolve()}") as gb:
+        for sub in submissions:
+            results = Path(out) / sub.student / sub.assignment / "results.json"
+            if not results.is_file():
+                continue
+            result = json.loads(results.read_text())
+            notebook_id = Path(notebook_name(load_assignment(sub.assignment))).stem
+            try:
+                notebook = gb.find_notebook(notebook_id, sub.assignment)
+            except MissingEntry:
+                warnings.append(f"{sub.assignment}/{notebook_id}: not in {db_path.name}; run "
+                                f"nbgrader generate_assignment {sub.assignment}")
+                continue
+            tests_of_cells = _tests_of_cells(gb, notebook, sub.assignment)
+            scores = cell_scores(result, tests_of_cells)
+            gb.update_or_create_student(sub.student)
+            try:
+                gb.find_submission(sub.assignment, sub.student)
+            except MissingEntry:
+                gb.add_submission(sub.assignment, sub.student)
+            submitted = gb.find_submission_notebook(notebook_id, sub.assignment, sub.student)
+            for grade in submitted.grades:
+                if grade.name in scores:
+                    grade.auto_score = scores[grade.name]
+                    grade.needs_manual_grade = False
+            gb.db.commit()
+            written += 1
+    return written, warnings

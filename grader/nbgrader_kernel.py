@@ -1,0 +1,338 @@
+"""The hidden tests of one nbgrader autograder cell, run inside the notebook's own kernel.
+
+`grader nbgrader` writes test cells whose hidden region calls
+`grader.nbgrader_export.run_hidden_tests`, which calls `run_cell` here. It runs the
+hidden suite's tests of that cell under the same pytest plugin as `grader grade` (same
+fixtures, seeds, points, verdicts); only the worker differs: the `student` proxy reaches the
+kernel's namespace in this process (nbgrader's trust model: the notebook's code already ran
+here) instead of a sandboxed process. Every call still crosses the wire format both ways, so
+a check gets copies as plain data, exactly as it would from the sandbox.
+
+The value of the cell is the points the tests award: nbgrader reads a number in a test
+cell's output as partial credit.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import types
+from pathlib import Path
+
+from grader import course
+from grader.sandbox import errors
+from grader.sandbox.harness import wire
+from grader.sandbox.proxy import Session
+
+ISOLATION = "none: nbgrader runs the checks in the notebook's kernel"
+NOT_COUNTED = ("skipped",)
+
+
+class _CallDeadline(BaseException):
+    """Raised by SIGALRM in the student's code when a call runs past its deadline."""
+
+
+def _harness_child():
+    """The worker side of the sandbox protocol (grader/sandbox/harness/child.py), imported
+    here to answer the same requests in this process."""
+    harness = str(Path(wire.__file__).parent)
+    added = harness not in sys.path
+    from grader.sandbox.harness import child   # it puts its folder on sys.path for `wire`
+    if added and harness in sys.path:
+        sys.path.remove(harness)
+    return child
+
+
+def _frame(data: bytes) -> tuple[bytes, bytes]:
+    header_len, payload_len = wire.parse_prefix(data[:wire.PREFIX_SIZE])
+    header = data[wire.PREFIX_SIZE:wire.PREFIX_SIZE + header_len]
+    return header, data[wire.PREFIX_SIZE + header_len:wire.PREFIX_SIZE + header_len + payload_len]
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None):
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _CallDeadline()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _cell_files_prefix() -> str:
+    """Where ipykernel says the code of a cell comes from: tracebacks keep those frames."""
+    try:
+        from ipykernel.compiler import get_tmp_directory
+        return get_tmp_directory()
+    except Exception:  # noqa: BLE001  plain IPython, or another ipykernel version
+        return "<ipython-input"
+
+
+class KernelWorker:
+    """The sandbox worker's interface, answered in this process by the harness's own request
+    handler, with the kernel's namespace as the student's main module."""
+
+    isolation = ISOLATION
+
+    def __init__(self, main: types.ModuleType, others: dict, seed: int):
+        self.child = _harness_child()
+        self.server = self.child.Worker(-1, -1, _cell_files_prefix(), [main.__name__, *others])
+        self.server.modules = {main.__name__: main, **others}
+        self.seed = seed
+        self.alive = True
+
+    def start(self) -> None:
+        self.child.seed_everything(self.seed)
+
+    def stop(self) -> None:
+        self.alive = False
+
+    def host_pids(self) -> set[int]:
+        """The kernel is the student's process (e.g. for the GPU checks)."""
+        return {os.getpid()} if self.alive else set()
+
+    def request(self, message: dict, timeout: float | None = None):
+        try:
+            data = wire.encode(message)
+        except wire.WireError as exc:
+            raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
+        request = self.child.wire.decode(*_frame(data))
+        try:
+            with _deadline(timeout):
+                try:
+                    response = self.server.handle_request(request)
+                except LookupError as exc:
+                    response = {"error": {"kind": "request", "message": str(exc)}}
+        except _CallDeadline:
+            response = {"error": {"type": _CallDeadline.__name__}}
+        if response.get("error", {}).get("type") == _CallDeadline.__name__:
+            self.stop()      # as the sandbox replaces its worker; this one's state is suspect
+            raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one "
+                                        "call); look for an endless loop or far too much work")
+        try:
+            data = self.child.wire.encode(response, to_handle=self.server.objects.handle)
+        except self.child.wire.WireError as exc:
+            data = self.child.wire.encode({"error": {"kind": "wire", "message": str(exc)}})
+        return wire.decode(*_frame(data))
+
+
+class KernelSession(Session):
+    """The plugin's Session with KernelWorkers: the notebook's namespace instead of a process."""
+
+    def __init__(self, main: types.ModuleType, others: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.main, self.others = main, others
+
+    def ensure_worker(self):
+        if self.import_failure is not None:
+            failure = self.import_failure
+            raise type(failure)(failure.message, traceback=failure.traceback)
+        if self.worker is not None and self.worker.alive:
+            return self.worker
+        self._charge_budget()
+        worker = KernelWorker(self.main, self.others, self.seed)
+        self.starts += 1
+        worker.start()
+        self.worker = worker
+        self.generation += 1
+        self.module_handles.clear()
+        return worker
+
+
+# ---------------------------------------------------------------------------------------
+# The notebook as a submission
+# ---------------------------------------------------------------------------------------
+
+def namespace_module(name: str, namespace: dict) -> types.ModuleType:
+    """The kernel's namespace as the student's module (a snapshot of its names)."""
+    module = types.ModuleType(name)
+    module.__dict__.update(namespace)
+    module.__name__ = name
+    return module
+
+
+def _other_modules(assignment: course.Assignment, saved: dict) -> dict:
+    """The assignment's other modules (e.g. the student's framework.py beside the notebook),
+    as the notebook imported them, else imported from the notebook's folder."""
+    others = {}
+    for name in assignment.modules[1:]:
+        if saved.get(name) is not None:
+            others[name] = saved[name]
+            continue
+        try:
+            others[name] = importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001  student code may raise anything
+            raise errors.ImportFailed(f"{name}.py could not be imported: "
+                                      f"{type(exc).__name__}: {exc}") from None
+    return others
+
+
+def prepare_from_notebook(assignment: course.Assignment, folder: Path, dest: Path) -> Path:
+    """What `grader grade` would grade for the static checks (the `submission` fixture):
+    the .py files beside the notebook and the module made from the notebook by rule (a),
+    with the hidden test regions left out, as in the submitted notebook."""
+    from grader import notebooks
+    from grader.nbgrader_export import strip_hidden_tests
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in folder.glob("*.py"):
+        shutil.copyfile(path, dest / path.name)
+    notebook = folder / (assignment.notebook or f"{assignment.main_module}.ipynb")
+    if notebook.is_file() and not (dest / f"{assignment.main_module}.py").exists():
+        try:
+            nb = strip_hidden_tests(notebooks.read_notebook(notebook))
+            source = notebooks.module_from_notebook(nb, notebook.name, assignment.main_module)
+            (dest / f"{assignment.main_module}.py").write_text(source, encoding="utf-8")
+        except notebooks.NotebookError:
+            pass      # a cell that does not compile: the kernel already showed the error
+    return dest
+
+
+def student_id(assignment_id: str) -> str:
+    """nbgrader runs the notebook in autograded/<student>/<assignment>/."""
+    cwd = Path.cwd()
+    return cwd.parent.name if cwd.name == assignment_id else "notebook"
+
+
+# ---------------------------------------------------------------------------------------
+# Running the tests
+# ---------------------------------------------------------------------------------------
+
+def _pytest_args(assignment: course.Assignment, nodeids: list[str]) -> list[str]:
+    from grader.grading import SUITE_INI
+
+    root = assignment.suite_dir.parent
+    files = sorted({str(root / n.split("::")[0]) for n in nodeids})
+    # no pytest-timeout: nbgrader's cell timeout bounds the cell, deadlines bound each call
+    return [*files, "-c", str(SUITE_INI), "--rootdir", str(root), "-p", "no:cacheprovider",
+            "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:timeout",
+            "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "--import-mode=importlib", "--assert=plain",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+
+
+class _Selection:
+    """Keeps only the cell's tests of the collected suite; records their points and the
+    tests that are no longer in the suite."""
+
+    def __init__(self, nodeids):
+        self.wanted = list(nodeids)
+        self.points: dict[str, float] = {}
+        self.missing: list[str] = []
+
+    def pytest_collection_modifyitems(self, config, items):
+        wanted = set(self.wanted)
+        chosen = [i for i in items if i.nodeid in wanted]
+        dropped = [i for i in items if i.nodeid not in wanted]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = chosen
+        for item in chosen:
+            marker = item.get_closest_marker("points")
+            self.points[item.nodeid] = float(marker.args[0]) if marker else 0.0
+        self.missing = [n for n in self.wanted if n not in self.points]
+
+
+def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
+              secret: str | None = None) -> tuple[list, "_Selection", list[str]]:
+    """(test results, the selection: points and missing tests, collection errors) of the
+    given tests of the hidden suite, with the notebook's namespace as the student's module."""
+    import pytest
+
+    from grader.grading import course_secret
+    from grader.plugin import GradingContext, GradingPlugin
+    from grader.submissions import Submission
+
+    assignment = course.load_assignment(assignment_id)
+    saved = {name: sys.modules.get(name) for name in assignment.modules}
+    work = Path(tempfile.mkdtemp(prefix="grader-nbgrader-"))
+    try:
+        student = student_id(assignment_id)
+        prepared = prepare_from_notebook(assignment, Path.cwd(), work / "submission")
+        ctx = GradingContext(Submission(student, assignment_id, Path.cwd()), assignment,
+                             prepared, work / "logs", secret or course_secret())
+        plugin = GradingPlugin(ctx)
+        main = namespace_module(assignment.main_module, namespace)
+        try:
+            others, failure = _other_modules(assignment, saved), None
+        except errors.ImportFailed as exc:
+            others, failure = {}, exc            # every test gets the verdict "import error"
+        saved.update(others)
+        plugin.session = KernelSession(
+            main, others, submission_dir=prepared,
+            modules=assignment.modules, limits=plugin.limits, log_dir=ctx.log_dir,
+            preimport=assignment.preimport, seed=plugin._seed("worker"),
+            budget=assignment.submission_timeout)
+        plugin.session.import_failure = failure
+        selection = _Selection(nodeids)
+        pytest.main(_pytest_args(assignment, nodeids),
+                    plugins=[plugin, selection])
+        return plugin.results, selection, plugin.collection_errors
+    finally:
+        # the reference is imported under the student's module names: put the student's back
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _detail(test) -> str:
+    """What the student may see of a failed test (the rule of our feedback reports)."""
+    if test.verdict in ("pass", "internal grader error"):
+        return ""
+    if test.visibility == "visible":
+        return test.output.strip()
+    if test.visibility == "after_due_date":
+        return "Details after the due date."
+    return "Hidden test: details are not shown."
+
+
+def cell_points(results, points: dict[str, float]) -> float:
+    """The points a cell's tests award: each test its score, as in `grader grade`; a test
+    the grader could not run (internal grader error) is never charged to the student and
+    keeps its points here, since nbgrader's cell maximum is fixed; a skipped test earns none."""
+    return round(sum(points.get(t.nodeid, 0.0) if t.verdict == "internal grader error"
+                     else t.score for t in results), 4)
+
+
+def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
+    """Run the hidden tests of one autograder cell and print what they found; the value is
+    the points they award (nbgrader's partial credit for the cell)."""
+    results, selection, collection_errors = run_tests(assignment_id, nodeids, namespace)
+    if collection_errors or selection.missing:
+        # a grader problem, never the student's: the cell must be re-graded
+        what = ("; ".join(collection_errors)[:500] if collection_errors else
+                f"{len(selection.missing)} tests of this cell are not in the hidden suite "
+                f"(e.g. {selection.missing[0]}); run `grader nbgrader` again")
+        raise RuntimeError(f"the hidden tests could not run: {what}")
+    score = cell_points(results, selection.points)
+    passed = sum(t.verdict == "pass" for t in results)
+    print(f"Hidden tests: {passed} of {len(results)} passed, {score:g} of "
+          f"{sum(selection.points.values()):g} points.")
+    for t in results:
+        line = f"- {t.name}: {t.verdict}"
+        if t.verdict not in NOT_COUNTED + ("internal grader error",):
+            line += f" ({t.score:g} / {t.max_score:g})"
+        print(line)
+        detail = _detail(t)
+        if detail:
+            print("    " + detail[:1500].replace("\n", "\n    "))
+        if t.verdict == "internal grader error":
+            print("    The grader had a problem with this test; it is not your fault and "
+                  "was not charged. Your instructor will re-grade it.")
+    return score
