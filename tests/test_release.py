@@ -267,3 +267,39 @@ def test_verify_bundle_finds_hidden_tests_and_suites(tmp_path):
     (tmp_path / "grader" / "suites" / ASSIGNMENT).mkdir(parents=True)
     with pytest.raises(ReleaseError, match=f"grader/suites/{ASSIGNMENT}: instructor-only"):
         release.verify_bundle(tmp_path, [ASSIGNMENT])
+
+
+def test_the_real_repository_bundle_is_complete_and_checks_work(tmp_path):
+    """The bundle of this repository: every assignment, nothing hidden, and `grader check`
+    run from inside it passes on the reference and fails on the untouched stub."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    dest = tmp_path / "bundle"
+    files = set(release.build_student_bundle(dest))
+    for aid in course.list_assignments():
+        a = course.load_assignment(aid)
+        assert f"assignments/{aid}/{a.main_module}.py" in files
+        assert f"assignments/{aid}/test_public.py" in files
+        assert f"assignments/{aid}/assignment.toml" in files
+    assert not any(f.startswith(("solutions/", "grader/suites/", "examples/")) for f in files)
+
+    a = course.load_assignment(ASSIGNMENT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env["PYTHONPATH"] = str(dest)
+
+    def check(work):
+        cmd = [sys.executable, "-m", "grader", "check", ASSIGNMENT, str(work)]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    done = check(dest / "assignments" / ASSIGNMENT)
+    assert done.returncode != 0 and "NotImplementedError" in done.stdout, done.stdout[-2000:]
+    mine = tmp_path / "mine"
+    shutil.copytree(dest / "assignments" / ASSIGNMENT, mine)
+    shutil.copy2(a.solution_dir / f"{a.main_module}.py", mine / f"{a.main_module}.py")
+    done = check(mine)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "grader/suites" not in done.stdout
