@@ -3,21 +3,15 @@
 Run: .venv/bin/python grader/suites/02_perceptron/calibrate.py  (about two minutes). It prints
 the accuracy and the lowest per-digit recall on the hidden split, and the margins.
 """
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from grader.checks.calibration import load_module as load
+
 HERE = Path(__file__).resolve().parent
 SEEDS = range(40)
-
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def main():

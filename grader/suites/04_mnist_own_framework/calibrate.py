@@ -8,7 +8,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import importlib.util  # noqa: E402
+from grader.checks.calibration import load_module as load  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -17,14 +17,6 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SOLUTION = HERE.parents[2] / "solutions" / "04_mnist_own_framework"
 SEEDS = range(10)
-
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main():

@@ -5,25 +5,16 @@ Run: .venv/bin/python grader/suites/05_pytorch_basics/calibrate.py  (about a min
 prints the mean, minimum and maximum accuracy and the margin of each tier below the minimum;
 it exits non-zero when the full-points tier is not below the reference's minimum.
 """
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from grader.checks.calibration import load_module as load
+
 HERE = Path(__file__).resolve().parent
 SEEDS = 8
-
-
-def load(path, name, source=None):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    if source is None:
-        spec.loader.exec_module(module)
-    else:
-        exec(compile(source, str(path), "exec"), module.__dict__)
-    return module
 
 
 def accuracy(module, suite, split, seed):

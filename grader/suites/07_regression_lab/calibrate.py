@@ -8,7 +8,6 @@ one torch thread, as in the sandbox), and prints mean, min and max of each score
 the thresholds the suite uses and their margin below the minimum. Record the output in the
 comment block of test_training.py.
 """
-import importlib.util
 import random
 import sys
 from pathlib import Path
@@ -16,15 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from grader.checks.calibration import load_module as load
+
 HERE = Path(__file__).resolve().parent
 SOLUTION = HERE.parents[2] / "solutions" / HERE.name
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class LocalStudent:
@@ -53,8 +47,8 @@ def measure(seeds):
     """The reference's scores per seed, from test_training.py's own pipeline and data:
     {"r2": [...], "outliers": {"mse": [...], "mae": [...], "huber": [...]}, "log": [...]}."""
     torch.set_num_threads(1)
-    suite = load("test_training_07", HERE / "test_training.py")
-    student = LocalStudent(load("regression_lab", SOLUTION / "regression_lab.py"))
+    suite = load(HERE / "test_training.py", "test_training_07")
+    student = LocalStudent(load(SOLUTION / "regression_lab.py", "regression_lab"))
     X_train, y_train, X_test, y_test = suite.diabetes()
     out = {"r2": [], "outliers": {"mse": [], "mae": [], "huber": []}, "log": []}
     for seed in seeds:

@@ -7,28 +7,22 @@ Runs test_imbalance.py's own data generator and settings with the reference over
 with class weights, and the gain, beside the threshold the suite uses. Record the output in
 test_imbalance.py's docstring.
 """
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from grader.checks.calibration import load_module as load
+
 HERE = Path(__file__).resolve().parent
 SOLUTION = HERE.parents[2] / "solutions" / HERE.name
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def measure(seeds):
     """The reference's minority recall per seed, unweighted and class-weighted, from
     test_imbalance.py's own data and settings: (plain, weighted, the suite module)."""
-    suite = load("test_imbalance_08", HERE / "test_imbalance.py")
-    ref = load("overfitting", SOLUTION / "overfitting.py")
+    suite = load(HERE / "test_imbalance.py", "test_imbalance_08")
+    ref = load(SOLUTION / "overfitting.py", "overfitting")
     plain, weighted = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
