@@ -1,4 +1,4 @@
-"""The `grader` command line: grade, check, validate, release, nbgrader, demo, report.
+"""The `grader` command line: grade, check, validate, release, nbgrader, demo, report, export.
 
 Heavy imports (pytest, the engine, matplotlib) happen inside the commands that need them.
 Errors a user can meet are one line and a non-zero exit, never a traceback.
@@ -6,6 +6,7 @@ Errors a user can meet are one line and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -20,39 +21,79 @@ class UserError(Exception):
     """An error the user can fix; printed as one line."""
 
 
-def _console():
+def _console(stderr: bool = False):
     from rich.console import Console
     # A fixed width when piped (CI logs, files): rich would otherwise squeeze tables to 80.
-    width = None if sys.stdout.isatty() else 160
-    return Console(stderr=False, highlight=False, width=width)
+    width = None if (sys.stderr if stderr else sys.stdout).isatty() else 160
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def _progress(total: int, label: str):
-    """A rich progress bar when attached to a terminal, plain lines otherwise."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    """A rich progress bar with an ETA on stderr when it is a terminal; None (quiet) otherwise."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     if not sys.stderr.isatty():
         return None
+    # On stderr, so that stdout holds only the command's output (one JSON document with --json).
     progress = Progress("[progress.description]{task.description}", BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+                        MofNCompleteColumn(), TimeElapsedColumn(), "eta", TimeRemainingColumn(),
+                        console=Console(stderr=True), transient=True)
     progress.add_task(label, total=total)
     return progress
 
 
+def _where(out: Path, console) -> None:
+    """The last lines of a grading run: where the instructor and the students find their pages."""
+    from rich.markup import escape
+
+    console.print(f"class report: {escape(str(out / 'report.html'))}", soft_wrap=True)
+    console.print(f"feedback pages: {escape(str(out))}/<student>/<assignment>/feedback.html (and .md), "
+                  f"each student's overview in {escape(str(out))}/<student>/feedback.html", soft_wrap=True)
+
+
+def _run_document(out: Path, reports: dict, graded: int, unchanged: int) -> dict:
+    """What `--json` prints: the run, the class's numbers and every submission under OUT."""
+    from grader.reports import class_stats, internal_error_count, is_ungradable, submission_dir
+
+    submissions = []
+    for r in reports["results"]:
+        extra = r.get("extra_data") or {}
+        try:
+            folder = submission_dir(out, r)
+        except ValueError:     # a name that is no folder name: warned about, no pages written
+            continue
+        submissions.append({
+            "student": extra.get("student"), "assignment": extra.get("assignment"),
+            "score": 0 if is_ungradable(r) else r.get("score"), "max_score": r.get("max_score"),
+            "verdict": extra.get("verdict"), "reason": extra.get("reason"),
+            "needs_regrade": internal_error_count(r) > 0, "execution_time": r.get("execution_time"),
+            "results": str(folder / "results.json"), "feedback": str(folder / "feedback.html")})
+    return {"out": str(out), "graded": graded, "unchanged": unchanged,
+            "gradebook": str(reports["gradebook"]), "report": str(reports["report"]),
+            "assignments": class_stats(reports["results"]), "submissions": submissions,
+            "warnings": reports["warnings"]}
+
+
 def cmd_grade(args) -> int:
+    from rich.markup import escape
+
     from grader.course import list_assignments
     from grader.grading import default_jobs, grade_class
-    from grader.reports import print_gradebook, write_class_report, write_gradebook
+    from grader.reports import print_gradebook, print_summary, write_reports
     from grader.submissions import discover
 
-    console = _console()
+    as_json = getattr(args, "json", False)
+    # With --json, stdout holds the JSON document only; every other line goes to stderr.
+    console = _console(stderr=as_json)
     if getattr(args, "nbgrader_db", None) and not Path(args.nbgrader_db).is_file():
         raise UserError(f"{args.nbgrader_db}: no such gradebook; run nbgrader "
                         "generate_assignment in the course folder first")
     subs, warnings = discover(Path(args.submissions), args.assignment or None,
                               args.student or None)
     for w in warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     if not subs:
         raise UserError(f"no submissions found in {args.submissions} (expected "
                         f"{args.submissions}/<student>/<assignment>/, assignments: "
@@ -66,11 +107,6 @@ def cmd_grade(args) -> int:
         done.append(summary)
         if progress:
             progress.advance(progress.task_ids[0])
-        else:
-            flag = "" if summary["verdict"] == "graded" else f"  ({summary['reason']})"
-            console.print(f"graded {summary['student']}/{summary['assignment']}: "
-                          f"{summary['score']:g} / {summary['max_score']:g} "
-                          f"in {summary['time']:.1f} s{flag}")
 
     def on_skip(sub):
         if progress:
@@ -90,11 +126,14 @@ def cmd_grade(args) -> int:
     finally:
         if progress:
             progress.stop()
-    write_gradebook(out)
-    write_class_report(out)
-    console.print(f"graded {len(summaries)} submissions, {skipped} unchanged since the last "
-                  f"run (skipped); results in {out}/")
-    print_gradebook(out, console)
+    reports = write_reports(out, release_hidden=getattr(args, "release_hidden", False))
+    if not as_json:
+        console.print(f"graded {len(summaries)} submissions, {skipped} unchanged since the last "
+                      f"run (skipped); results in {out}/")
+        print_gradebook(out, console, results=reports["results"])
+        print_summary(reports["results"], console)
+    for w in reports["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     if getattr(args, "nbgrader_db", None):
         from grader.nbgrader_gradebook import GradebookError, write_scores
         try:
@@ -108,8 +147,11 @@ def cmd_grade(args) -> int:
     if internal:
         console.print(f"[red]{len(internal)} submissions hit an internal grader error and need "
                       "a re-grade (they were not charged); run again after fixing the suite[/]")
-        return 1
-    return 0
+    if as_json:
+        print(json.dumps(_run_document(out, reports, len(summaries), skipped), indent=2))
+    else:
+        _where(out, console)
+    return 1 if internal else 0
 
 
 def cmd_check(args) -> int:
@@ -198,21 +240,70 @@ def cmd_demo(args) -> int:
 
     examples = course_root() / "examples" / "submissions"
     ns = argparse.Namespace(submissions=str(examples), assignment=[], student=[], jobs=args.jobs,
-                            out=args.out, no_resume=args.no_resume)
+                            out=args.out, no_resume=args.no_resume, json=args.json,
+                            release_hidden=args.release_hidden)
     code = cmd_grade(ns)
     return 0 if code in (0, 1) else code     # the demo class is meant to contain failures
 
 
-def cmd_report(args) -> int:
-    from grader.reports import print_gradebook, write_class_report, write_gradebook
-
-    out = Path(args.grades)
+def _grades_folder(path: str) -> Path:
+    out = Path(path)
     if not out.is_dir():
-        raise UserError(f"{out} is not a grades folder")
-    write_gradebook(out)
-    path = write_class_report(out)
-    print_gradebook(out, _console())
-    _console().print(f"class report: {path}")
+        raise UserError(f"{out} is not a grades folder (give the --out folder of grader grade)")
+    return out
+
+
+def cmd_report(args) -> int:
+    from rich.markup import escape
+
+    from grader.reports import print_gradebook, print_summary, write_reports
+
+    out = _grades_folder(args.grades)
+    reports = write_reports(out, release_hidden=args.release_hidden)
+    console = _console()
+    print_gradebook(out, console, results=reports["results"])
+    print_summary(reports["results"], console)
+    for w in reports["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+    _where(out, console)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from rich.markup import escape
+
+    from grader.reports import EXPORT_FORMATS, atomic_write_text, collect_results, export_text
+
+    if not args.format:
+        raise UserError(f"choose a format: --format {'|'.join(EXPORT_FORMATS)}")
+    if args.format not in EXPORT_FORMATS:
+        raise UserError(f"unknown export format '{args.format}' (known: {', '.join(EXPORT_FORMATS)})")
+    out = _grades_folder(args.grades)
+    warnings: list[str] = []
+    results = collect_results(out, warnings)
+    if not results:
+        raise UserError(f"no results in {out} (expected {out}/<student>/<assignment>/results.json; "
+                        "run grader grade first)")
+    try:
+        text = export_text(results, args.format)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    errors = _console(stderr=True)
+    for w in warnings:
+        errors.print(f"[yellow]warning:[/] {escape(w)}")
+    regrade = [r for r in results if (r.get("extra_data") or {}).get("internal_errors")]
+    if regrade:
+        errors.print(f"[yellow]warning:[/] {len(regrade)} submissions need a re-grade (grader errors); "
+                     "their scores are exported as they are")
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    dest = Path(args.out) if args.out else out / f"{args.format}-grades.csv"
+    try:
+        atomic_write_text(dest, text)
+    except OSError as exc:
+        raise UserError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    errors.print(f"{args.format} gradebook written to {dest}")
     return 0
 
 
@@ -233,6 +324,16 @@ def cmd_nbgrader(args) -> int:
     return 0
 
 
+RELEASE_HELP = ("show after_due_date tests in the students' feedback pages (after the due date); "
+                "without it they are left out, with their points")
+
+
+def _report_options(parser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document to stdout (the run, the class, every submission)")
+    parser.add_argument("--release-hidden", action="store_true", help=RELEASE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Autograder for the neural-networks course")
     sub = p.add_subparsers(dest="command", required=True)
@@ -246,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-resume", action="store_true", help="re-grade unchanged submissions too")
     g.add_argument("--nbgrader-db", metavar="GRADEBOOK",
                    help="also write the scores into this nbgrader gradebook.db")
+    _report_options(g)
     g.set_defaults(fn=cmd_grade)
 
     c = sub.add_parser("check", help="run the public tests on your work")
@@ -267,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-j", "--jobs", type=int, default=0)
     d.add_argument("--out", default="grades")
     d.add_argument("--no-resume", action="store_true")
+    _report_options(d)
     d.set_defaults(fn=cmd_demo)
 
     nb = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks, config)")
@@ -274,9 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("-a", "--assignment", action="append", default=[], help="only this assignment")
     nb.set_defaults(fn=cmd_nbgrader)
 
-    rp = sub.add_parser("report", help="rebuild the gradebook and class report")
+    rp = sub.add_parser("report", help="rebuild the gradebook, the feedback pages and the class report")
     rp.add_argument("grades")
+    rp.add_argument("--release-hidden", action="store_true", help=RELEASE_HELP)
     rp.set_defaults(fn=cmd_report)
+
+    ex = sub.add_parser("export", help="write the gradebook for an LMS: canvas, moodle or csv")
+    ex.add_argument("grades")
+    # Checked by cmd_export, not by choices=: a bad value is then one line, like every error.
+    ex.add_argument("--format", metavar="canvas|moodle|csv")
+    ex.add_argument("--out", metavar="FILE", help="where to write (default GRADES/FORMAT-grades.csv; - for stdout)")
+    ex.set_defaults(fn=cmd_export)
     return p
 
 

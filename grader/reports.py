@@ -1,5 +1,6 @@
 """The reports of a grading run: results.json and feedback per submission, the gradebook
-(grades.csv) and the class report, all written atomically from the engine's result dicts."""
+(grades.csv), the class report and its statistics, all written atomically from the engine's
+result dicts; and the gradebook in the layouts an LMS imports (Canvas, Moodle)."""
 from __future__ import annotations
 
 import base64
@@ -31,6 +32,30 @@ VERDICTS = (
     "crashed", "protocol violation", "skipped", "internal grader error",
 )
 NOT_COUNTED = ("skipped", "internal grader error")  # the engine keeps these out of max_score
+NOT_FAILURES = ("pass", "partial", *NOT_COUNTED)
+RELEASED_LATER = ("after_due_date", "after_published")  # shown to students only with release_hidden
+OUTPUT_LIMIT = 3000  # characters of one test's output on a feedback page
+
+# What each verdict means, for a student reading the feedback page.
+VERDICT_WORDS = {
+    "pass": "the test passed: full points",
+    "partial": "part of the points, e.g. a lower accuracy tier",
+    "wrong answer": "your code ran and returned a value of the right kind, but a wrong value",
+    "invalid output": "your code returned the wrong type, shape or dtype, or NaN/inf values",
+    "student exception": "your code raised an exception; the message shows where",
+    "import error": "your module could not be imported (an error while loading it, or a missing or forbidden module)",
+    "syntax error": "your file does not parse, so none of it could be run",
+    "timeout": "your code ran past the time limit (an endless loop, or far too slow)",
+    "cpu limit": "your code used more CPU time than allowed",
+    "memory": "your code used more memory than allowed",
+    "output limit": "your code printed or wrote more than allowed",
+    "forbidden syscall": "your code tried something the grader does not allow (network, new processes, files outside its folder)",
+    "crashed": "the process running your code died (e.g. a segmentation fault)",
+    "protocol violation": "your code interfered with the grader's channel to it",
+    "ungradable": "the submission could not be run at all",
+    "skipped": "not run on this grading machine (e.g. no GPU); does not count",
+    "internal grader error": "a problem in the grader, not in your code; not counted, it will be re-graded",
+}
 
 
 # ---------------------------------------------------------------- atomic writes
@@ -185,14 +210,38 @@ def _verdict_class(verdict: str) -> str:
     return "fail"
 
 
-def feedback_context(result: dict) -> dict:
-    """What the student may see of a result. Hidden details are dropped here, before any template."""
+def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """The start and the end of a long text: a diagnostic leads, a traceback ends with the cause."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n...[{len(text) - 2 * half} characters cut]...\n{text[-half:]}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def feedback_context(result: dict, release_hidden: bool = False) -> dict:
+    """What the student may see of a result. Hidden details are dropped here, before any template.
+
+    `hidden` tests show their name, points and verdict, never their output. `after_due_date`
+    (and `after_published`) tests are left out entirely, with their points, unless
+    `release_hidden`: then they are shown like visible tests."""
     extra = _extra(result)
     default_visibility = result.get("visibility") or "visible"
     tests = []
+    withheld_score = withheld_max = 0.0
+    withheld_names: list[str] = []
     for test in result.get("tests") or []:
         verdict = verdict_of(test)
         visibility = test.get("visibility") or default_visibility
+        if visibility in RELEASED_LATER and not release_hidden:
+            withheld_score += _number(test.get("score"))
+            withheld_max += _number(test.get("max_score")) if verdict not in NOT_COUNTED else 0.0
+            withheld_names.append(str(test.get("name") or ""))
+            continue
         if verdict in NOT_COUNTED:
             points = "not counted"
         else:
@@ -200,16 +249,15 @@ def feedback_context(result: dict) -> dict:
         if verdict == "internal grader error":
             # Its output is the grader's own error and may quote the hidden suite: never shown.
             details, note = None, "The grader had a problem with this test. It is not your fault; it will be re-graded."
-        elif visibility == "visible":
-            details, note = test.get("output") or "", None
-        elif visibility == "after_due_date":
-            details, note = None, "Details after the due date."
+        elif visibility == "visible" or visibility in RELEASED_LATER:
+            details, note = _truncate(test.get("output") or ""), None
         else:  # "hidden", and any value we do not know: fail closed
             details, note = None, "Hidden test: details are not shown."
         tests.append({
             "name": str(test.get("name") or "(unnamed test)"),
             "points": points,
             "verdict": verdict,
+            "verdict_words": VERDICT_WORDS.get(verdict, ""),
             "verdict_class": _verdict_class(verdict),
             "details": details,
             "note": note,
@@ -222,17 +270,28 @@ def feedback_context(result: dict) -> dict:
     else:
         isolation_note = ""
     ungradable = is_ungradable(result)
+    withheld = len(withheld_names)
+    score = _number(result.get("score")) - withheld_score
+    max_score = _number(result.get("max_score")) - withheld_max
+    seen = {t["verdict"] for t in tests} | ({"ungradable"} if ungradable else set())
     return {
         "student": _student(result),
         "assignment": _assignment(result),
-        "score": "0" if ungradable else format_score(_number(result.get("score"))),
-        "max_score": format_score(_number(result.get("max_score"))),
+        "score": "0" if ungradable else format_score(score),
+        "max_score": format_score(max_score),
         "ungradable": ungradable,
         "reason": str(extra.get("reason") or ""),
-        "summary": str(result.get("output") or ""),
+        # The engine's summary counts every test, the withheld ones too.
+        "summary": "" if withheld else str(result.get("output") or ""),
+        "withheld_note": (f"{_count(withheld, 'more test')}, worth {format_score(withheld_max)} "
+                          f"points, {'is' if withheld == 1 else 'are'} released after the due date; "
+                          "the score above counts only the tests shown here." if withheld else ""),
         "tests": tests,
+        "legend": [{"verdict": v, "words": VERDICT_WORDS[v]} for v in (*VERDICTS, "ungradable")
+                   if v in seen and v in VERDICT_WORDS],
         "skipped": [{"name": str(s.get("name") or ""), "reason": str(s.get("reason") or "")}
-                    for s in extra.get("skipped") or [] if isinstance(s, dict)],
+                    for s in extra.get("skipped") or []
+                    if isinstance(s, dict) and str(s.get("name") or "") not in withheld_names],
         "needs_regrade": internal_error_count(result) > 0,
         "stdout_tail": str(extra.get("stdout_tail") or ""),
         "stderr_tail": str(extra.get("stderr_tail") or ""),
@@ -242,12 +301,12 @@ def feedback_context(result: dict) -> dict:
     }
 
 
-def render_feedback_markdown(result: dict) -> str:
-    return _md_env.get_template("feedback.md.j2").render(feedback_context(result))
+def render_feedback_markdown(result: dict, release_hidden: bool = False) -> str:
+    return _md_env.get_template("feedback.md.j2").render(feedback_context(result, release_hidden))
 
 
-def render_feedback_html(result: dict) -> str:
-    return _html_env.get_template("feedback.html.j2").render(feedback_context(result))
+def render_feedback_html(result: dict, release_hidden: bool = False) -> str:
+    return _html_env.get_template("feedback.html.j2").render(feedback_context(result, release_hidden))
 
 
 def submission_dir(out_dir: Path, result: dict) -> Path:
@@ -256,14 +315,66 @@ def submission_dir(out_dir: Path, result: dict) -> Path:
     return Path(out_dir) / student / assignment
 
 
-def write_submission_outputs(out_dir: Path, result: dict) -> Path:
+def write_submission_outputs(out_dir: Path, result: dict, release_hidden: bool = False) -> Path:
     """Write results.json, feedback.md and feedback.html of one submission; returns its folder."""
     folder = submission_dir(out_dir, result)
-    atomic_write_text(folder / "feedback.md", render_feedback_markdown(result))
-    atomic_write_text(folder / "feedback.html", render_feedback_html(result))
+    atomic_write_text(folder / "feedback.md", render_feedback_markdown(result, release_hidden))
+    atomic_write_text(folder / "feedback.html", render_feedback_html(result, release_hidden))
     # results.json last: a resumed run trusts it, so it must not exist before the feedback does.
     atomic_write_text(folder / "results.json", json.dumps(result, indent=2) + "\n")
     return folder
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    # Re-rendering a whole class rewrites only the pages whose content changed.
+    try:
+        if path.read_bytes() == text.encode("utf-8"):
+            return False
+    except OSError:
+        pass
+    atomic_write_text(path, text)
+    return True
+
+
+def student_context(student: str, results: list[dict], release_hidden: bool = False) -> dict:
+    """One student's scores per assignment, as their feedback pages show them."""
+    rows = []
+    for r in sorted(results, key=_assignment):
+        page = feedback_context(r, release_hidden)
+        rows.append({"assignment": page["assignment"], "score": page["score"], "max_score": page["max_score"],
+                     "link": f"{quote(page['assignment'])}/feedback.html",
+                     "note": ("could not be graded" if page["ungradable"] else
+                              "some tests will be re-graded" if page["needs_regrade"] else
+                              "more tests released after the due date" if page["withheld_note"] else "")})
+    return {"student": student, "rows": rows}
+
+
+def write_feedback_pages(out_dir: Path, results: list[dict] | None = None, release_hidden: bool = False,
+                         warnings: list[str] | None = None) -> int:
+    """(Re)write every student's feedback pages from the results under OUT: each submission's
+    feedback.html/.md, and OUT/<student>/feedback.html/.md with the score of every assignment.
+    Returns how many pages changed."""
+    out_dir = Path(out_dir)
+    results = collect_results(out_dir, warnings) if results is None else results
+    changed = 0
+    by_student: dict[str, list[dict]] = {}
+    for r in results:
+        try:
+            folder = submission_dir(out_dir, r)
+        except ValueError as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
+            continue
+        changed += _write_if_changed(folder / "feedback.md", render_feedback_markdown(r, release_hidden))
+        changed += _write_if_changed(folder / "feedback.html", render_feedback_html(r, release_hidden))
+        by_student.setdefault(_student(r), []).append(r)
+    for student, own in by_student.items():
+        context = student_context(student, own, release_hidden)
+        changed += _write_if_changed(out_dir / student / "feedback.md",
+                                     _md_env.get_template("student.md.j2").render(context))
+        changed += _write_if_changed(out_dir / student / "feedback.html",
+                                     _html_env.get_template("student.html.j2").render(context))
+    return changed
 
 
 # ---------------------------------------------------------------- reading results back
@@ -391,16 +502,19 @@ def gradebook_rows(results: list[dict], assignment_ids: list[str] | None = None)
     return build_gradebook(results, assignment_ids).table()
 
 
-def write_gradebook(out_dir: Path, assignment_ids: list[str] | None = None) -> Path:
-    """Write OUT/grades.csv from the results.json files under OUT."""
+def write_gradebook(out_dir: Path, assignment_ids: list[str] | None = None,
+                    results: list[dict] | None = None) -> Path:
+    """Write OUT/grades.csv from the results.json files under OUT (or the `results` read from them)."""
     path = Path(out_dir) / "grades.csv"
+    results = collect_results(out_dir) if results is None else results
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(collect_results(out_dir), assignment_ids))
+    csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(results, assignment_ids))
     atomic_write_text(path, buffer.getvalue())
     return path
 
 
-def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | None = None) -> Gradebook:
+def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | None = None,
+                    results: list[dict] | None = None) -> Gradebook:
     """Print the gradebook as a table, marking ungradable submissions and those needing a re-grade."""
     from rich.console import Console
     from rich.table import Table
@@ -408,7 +522,9 @@ def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | Non
 
     console = console or Console()
     warnings: list[str] = []
-    gradebook = build_gradebook(collect_results(out_dir, warnings), assignment_ids)
+    if results is None:
+        results = collect_results(out_dir, warnings)
+    gradebook = build_gradebook(results, assignment_ids)
     table = Table(title=f"Gradebook: {out_dir}")
     for name in gradebook.header():
         table.add_column(name, justify="left" if name == "student" else "right")
@@ -437,7 +553,89 @@ def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | Non
     return gradebook
 
 
+# ---------------------------------------------------------------- class statistics
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(values)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _by_assignment(results: list[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(_assignment(r), []).append(r)
+    return {a: groups[a] for a in sorted(groups)}
+
+
+def _ordered_verdicts(seen) -> list[str]:
+    return [v for v in VERDICTS if v in seen] + sorted(set(seen) - set(VERDICTS))
+
+
+def assignment_stats(assignment: str, results: list[dict]) -> dict:
+    """The numbers of one assignment across the class; JSON-ready. An ungradable submission
+    scores 0 in the mean and median, as in the gradebook. `failures` counts, per verdict of a
+    failed test, the submissions with at least one such test and the tests themselves."""
+    max_score = max((_number(r.get("max_score")) for r in results), default=0.0)
+    scores = [0.0 if is_ungradable(r) else _number(r.get("score")) for r in results]
+    submissions_with: Counter = Counter()
+    tests_with: Counter = Counter()
+    for r in results:
+        verdicts = [verdict_of(t) for t in r.get("tests") or []]
+        failed = [v for v in verdicts if v not in NOT_FAILURES]
+        tests_with.update(failed)
+        submissions_with.update(set(failed))
+    mean = sum(scores) / len(scores) if scores else None
+    return {
+        "assignment": assignment,
+        "submissions": len(results),
+        "ungradable": sum(is_ungradable(r) for r in results),
+        "needs_regrade": sum(internal_error_count(r) > 0 for r in results),
+        "max_score": max_score,
+        "mean": None if mean is None else round(mean, 4),
+        "median": _median(scores),
+        "full_marks": sum(1 for r, s in zip(results, scores)
+                          if not is_ungradable(r) and max_score > 0 and s >= max_score - 1e-9),
+        "failures": {v: {"submissions": submissions_with[v], "tests": tests_with[v]}
+                     for v in _ordered_verdicts(submissions_with)},
+    }
+
+
+def class_stats(results: list[dict]) -> list[dict]:
+    """assignment_stats of every assignment in `results`, sorted by assignment."""
+    return [assignment_stats(a, rs) for a, rs in _by_assignment(results).items()]
+
+
+def _failures_text(stats: dict) -> str:
+    return ", ".join(f"{v} {f['submissions']}" for v, f in stats["failures"].items())
+
+
+def print_summary(results: list[dict], console=None) -> list[dict]:
+    """The class in one table: per assignment the mean, median, full marks and failures by verdict."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console or Console()
+    stats = class_stats(results)
+    table = Table(title="Summary per assignment")
+    for name in ("assignment", "submissions", "mean", "median", "max", "full marks", "ungradable",
+                 "failures by verdict (submissions)"):
+        table.add_column(name, justify="left" if name.startswith(("assignment", "failures")) else "right")
+    for st in stats:
+        table.add_row(Text(st["assignment"]), str(st["submissions"]), format_score(st["mean"]),
+                      format_score(st["median"]), format_score(st["max_score"]), str(st["full_marks"]),
+                      str(st["ungradable"]), Text(_failures_text(st)))
+    console.print(table)
+    return stats
+
+
 # ---------------------------------------------------------------- the class report
+
+SLOWEST = 10  # submissions listed in the class report's "slowest" table
+
 
 def _png_base64(figure) -> str:
     buffer = io.BytesIO()
@@ -471,15 +669,21 @@ def _histogram_png(Figure, graded: list[float], ungradable: list[float], max_sco
     return _png_base64(figure)
 
 
-def _pass_rate_png(Figure, names: list[str], rates: list[float], title: str) -> str:
+def _barh_png(Figure, names: list[str], values: list[float], title: str, xlabel: str,
+              xmax: float | None = None, color: str = "#55a868") -> str:
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(7, 0.9 + 0.3 * len(names)))
     ax = figure.add_subplot()
     short = [_plot_label(n if len(n) <= 50 else n[:49] + "…") for n in names]
-    ax.barh(range(len(names)), [100 * r for r in rates], color="#55a868")
+    ax.barh(range(len(names)), values, color=color)
     ax.set_yticks(range(len(names)), short)
-    ax.invert_yaxis()  # first test at the top, as in the tables
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("pass rate (%)")
+    ax.invert_yaxis()  # first name at the top, as in the tables
+    if xmax is not None:
+        ax.set_xlim(0, xmax)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
     ax.set_title(_plot_label(title))
     return _png_base64(figure)
 
@@ -488,10 +692,11 @@ def _link(result: dict) -> str:
     return f"{quote(_student(result))}/{quote(_assignment(result))}/feedback.html"
 
 
-def _assignment_section(assignment: str, results: list[dict], Figure) -> dict:
+def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
+    assignment = stats["assignment"]
     ungradable = [r for r in results if is_ungradable(r)]
     graded = [r for r in results if not is_ungradable(r)]
-    max_score = max((_number(r.get("max_score")) for r in results), default=0.0)
+    max_score = stats["max_score"]
     names: list[str] = []
     counts: dict[str, Counter] = {}
     for r in graded:
@@ -501,8 +706,7 @@ def _assignment_section(assignment: str, results: list[dict], Figure) -> dict:
                 names.append(name)
                 counts[name] = Counter()
             counts[name][verdict_of(t)] += 1
-    seen = {v for c in counts.values() for v in c}
-    verdict_columns = [v for v in VERDICTS if v in seen] + sorted(seen - set(VERDICTS))
+    verdict_columns = _ordered_verdicts({v for c in counts.values() for v in c})
     tests = []
     for name in names:
         c = counts[name]
@@ -511,15 +715,14 @@ def _assignment_section(assignment: str, results: list[dict], Figure) -> dict:
         tests.append({"name": name, "counts": [c.get(v, 0) for v in verdict_columns],
                       "pass_rate": "" if rate is None else f"{100 * rate:.0f}%", "rate": rate})
     totals = [sum(counts[n].get(v, 0) for n in names) for v in verdict_columns]
-    scores = sorted(_number(r.get("score")) for r in graded)
     section = {
         "id": assignment,
         "submissions": len(results),
         "graded": len(graded),
         "max_score": format_score(max_score),
-        "mean": format_score(sum(scores) / len(scores)) if scores else "",
-        "median": format_score(scores[len(scores) // 2] if len(scores) % 2
-                               else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2) if scores else "",
+        "mean": format_score(stats["mean"]) if stats["mean"] is not None else "",
+        "median": format_score(stats["median"]) if stats["median"] is not None else "",
+        "full_marks": stats["full_marks"],
         "verdict_columns": verdict_columns,
         "tests": tests,
         "totals": totals,
@@ -533,18 +736,50 @@ def _assignment_section(assignment: str, results: list[dict], Figure) -> dict:
         "pass_rates": None,
     }
     if Figure is not None and max_score > 0:
-        section["histogram"] = _histogram_png(Figure, scores, [0.0] * len(ungradable), max_score,
-                                              f"{assignment}: scores")
-    rated = [t for t in tests if t["rate"] is not None]
+        section["histogram"] = _histogram_png(Figure, [_number(r.get("score")) for r in graded],
+                                              [0.0] * len(ungradable), max_score, f"{assignment}: scores")
+    # Hardest checks first: the chart answers "what does the class struggle with".
+    rated = sorted((t for t in tests if t["rate"] is not None), key=lambda t: t["rate"])
     if Figure is not None and rated:
-        section["pass_rates"] = _pass_rate_png(Figure, [t["name"] for t in rated], [t["rate"] for t in rated],
-                                               f"{assignment}: pass rate per test")
+        section["pass_rates"] = _barh_png(Figure, [t["name"] for t in rated], [100 * t["rate"] for t in rated],
+                                          f"{assignment}: pass rate per test, lowest first",
+                                          "pass rate (%)", xmax=100)
     return section
 
 
-def write_class_report(out_dir: Path) -> Path:
-    """Write OUT/report.html: per assignment, score histogram, pass rate per test, verdict counts,
-    ungradable submissions and those needing a re-grade. Without matplotlib: tables only."""
+def _verdict_overview(stats: list[dict], Figure) -> dict:
+    """Failures by verdict across the class: submissions with at least one such test, per assignment."""
+    kinds = _ordered_verdicts({v for st in stats for v in st["failures"]})
+    rows = []
+    for v in kinds:
+        cells = [st["failures"].get(v, {"submissions": 0, "tests": 0}) for st in stats]
+        rows.append({"verdict": v, "cells": cells, "submissions": sum(c["submissions"] for c in cells),
+                     "tests": sum(c["tests"] for c in cells)})
+    ungradable = sum(st["ungradable"] for st in stats)
+    chart = None
+    if Figure is not None and (rows or ungradable):
+        names = [r["verdict"] for r in rows] + (["ungradable"] if ungradable else [])
+        values = [r["submissions"] for r in rows] + ([ungradable] if ungradable else [])
+        chart = _barh_png(Figure, names, values, "failures by verdict across the class",
+                          "submissions with at least one such test", color="#c44e52")
+    return {"assignments": [st["assignment"] for st in stats], "rows": rows,
+            "ungradable": [st["ungradable"] for st in stats], "chart": chart}
+
+
+def _slowest(results: list[dict], n: int = SLOWEST) -> list[dict]:
+    ranked = sorted(results, key=lambda r: _number(r.get("execution_time")), reverse=True)[:n]
+    return [{"student": _student(r), "assignment": _assignment(r), "link": _link(r),
+             "seconds": f"{_number(r.get('execution_time')):.1f}",
+             "verdicts": _failures_text(assignment_stats(_assignment(r), [r])) or
+                         ("ungradable" if is_ungradable(r) else "no failed test")}
+            for r in ranked]
+
+
+def write_class_report(out_dir: Path, results: list[dict] | None = None,
+                       warnings: list[str] | None = None) -> Path:
+    """Write OUT/report.html: a summary per assignment, failures by verdict across the class, the
+    slowest submissions, and per assignment a score histogram, the pass rate per test, verdict
+    counts, the ungradable submissions and those needing a re-grade. Without matplotlib: tables only."""
     try:
         # Imported here, not at module level: matplotlib is slow to import and optional.
         # The Figure API needs no pyplot, so no global backend is switched in the caller's process.
@@ -553,17 +788,80 @@ def write_class_report(out_dir: Path) -> Path:
     except ImportError:
         Figure = None
         plots_note = "matplotlib is not installed, so this report has tables only (pip install 'nn-autograder[plots]')."
-    warnings: list[str] = []
-    results = collect_results(out_dir, warnings)
-    by_assignment: dict[str, list[dict]] = {}
-    for r in results:
-        by_assignment.setdefault(_assignment(r), []).append(r)
-    sections = [_assignment_section(a, by_assignment[a], Figure) for a in sorted(by_assignment)]
+    warnings = [] if warnings is None else warnings
+    if results is None:
+        results = collect_results(out_dir, warnings)
+    groups = _by_assignment(results)
+    stats = [assignment_stats(a, rs) for a, rs in groups.items()]
+    sections = [_assignment_section(st, groups[st["assignment"]], Figure) for st in stats]
     html = _html_env.get_template("report.html.j2").render(
         sections=sections, plots_note=plots_note, warnings=warnings,
+        overview=_verdict_overview(stats, Figure), slowest=_slowest(results),
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         students=len({_student(r) for r in results}),
     )
     path = Path(out_dir) / "report.html"
     atomic_write_text(path, html)
     return path
+
+
+def write_reports(out_dir: Path, release_hidden: bool = False) -> dict:
+    """Everything a grading run leaves besides results.json, from the results under OUT:
+    grades.csv, every feedback page, report.html. Returns the results and what was written."""
+    warnings: list[str] = []
+    results = collect_results(out_dir, warnings)
+    gradebook = write_gradebook(out_dir, results=results)
+    pages = write_feedback_pages(out_dir, results, release_hidden, warnings)
+    report = write_class_report(out_dir, results, warnings)
+    return {"results": results, "gradebook": gradebook, "report": report, "pages_changed": pages,
+            "warnings": warnings}
+
+
+# ---------------------------------------------------------------- exports for an LMS
+
+EXPORT_FORMATS = ("canvas", "moodle", "csv")
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+MOODLE_IDENTITY = "ID number"
+
+
+def export_rows(results: list[dict], fmt: str) -> list[list[str]]:
+    """The gradebook in the column layout an LMS imports, header first.
+
+    canvas: Canvas's gradebook CSV: Student, ID, SIS User ID, SIS Login ID, Section, one column
+      per assignment, and the "Points Possible" row. Our student id (the submission folder's
+      name) goes in Student, SIS User ID and SIS Login ID; Canvas's own ID and Section stay
+      empty, and Canvas matches the rows by the SIS Login ID.
+    moodle: Moodle's grade import CSV: "ID number" (map it to the user field whose values are
+      the folder names) and one column per grade item.
+    csv: grades.csv as it is (student, assignments, total, max_total).
+    Ungradable submissions export 0, missing ones an empty cell (the LMS leaves that grade alone).
+    """
+    gradebook = build_gradebook(results)
+    if fmt == "csv":
+        return gradebook.table()
+    ids = gradebook.assignment_ids
+    cells = [[row.cells[a].text() if a in row.cells else "" for a in ids] for row in gradebook.rows]
+    if fmt == "canvas":
+        possible = [format_score(max((row.cells[a].max_score for row in gradebook.rows if a in row.cells),
+                                     default=0.0)) for a in ids]
+        lines = [[*CANVAS_IDENTITY, *ids], ["    Points Possible", "", "", "", "", *possible]]
+        lines += [[row.student, "", row.student, row.student, "", *c] for row, c in zip(gradebook.rows, cells)]
+        return lines
+    if fmt == "moodle":
+        return [[MOODLE_IDENTITY, *ids]] + [[row.student, *c] for row, c in zip(gradebook.rows, cells)]
+    raise ValueError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_text(results: list[dict], fmt: str) -> str:
+    """The export as CSV text. A student id that a spreadsheet would run as a formula
+    (=, +, -, @ first) is refused: escaping it would break the LMS's matching of the id."""
+    for r in results:
+        if _student(r).startswith(FORMULA_STARTS):
+            raise ValueError(f"student id {_student(r)!r} starts like a spreadsheet formula; "
+                             "rename that submission folder before exporting")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(export_rows(results, fmt))
+    return buffer.getvalue()

@@ -141,12 +141,87 @@ def test_an_invalid_notebook_is_ungradable_for_that_row_only(tmp_path):
     assert rows["oscar"][ID] == "0"
 
 
+def test_the_run_ends_with_where_the_report_and_feedback_pages_are(graded):
+    out, proc = graded
+    last = proc.stdout.strip().splitlines()[-2:]
+    assert last[0] == f"class report: {out / 'report.html'}"
+    assert last[1].startswith(f"feedback pages: {out}/<student>/<assignment>/feedback.html")
+    assert (out / "bob" / ID / "feedback.html").exists() and (out / "bob" / "feedback.html").exists()
+    assert "Summary per assignment" in proc.stdout
+
+
+def test_not_on_a_terminal_the_run_is_quiet(graded):
+    _, proc = graded
+    assert proc.stderr == ""                      # no progress bar
+    assert "graded alice/" not in proc.stdout     # no line per submission
+
+
+def test_the_progress_bar_shows_an_eta_on_a_terminal(monkeypatch):
+    from rich.progress import TimeRemainingColumn
+
+    from grader import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    progress = cli._progress(10, "grading")
+    assert any(isinstance(c, TimeRemainingColumn) for c in progress.columns)
+    assert progress.console.stderr              # never on stdout, which --json keeps for itself
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert cli._progress(10, "grading") is None
+
+
+def test_json_prints_one_document_and_nothing_else_on_stdout(graded, tmp_path):
+    out, _ = graded
+    proc = grader("grade", str(EXAMPLES), "-a", ID, "-s", "bob", "-s", "carol", "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)                 # the whole of stdout is one JSON document
+    assert doc["unchanged"] == 2 and doc["graded"] == 0
+    assert doc["report"] == str(out / "report.html")
+    [stats] = doc["assignments"]
+    assert stats["assignment"] == ID and stats["submissions"] >= 6
+    assert stats["failures"]["syntax error"]["submissions"] >= 1          # carol
+    assert stats["failures"]["timeout"]["submissions"] >= 1               # dave
+    bob = next(s for s in doc["submissions"] if s["student"] == "bob")
+    assert bob["score"] == result(out, "bob")["score"] and bob["feedback"].endswith("bob/01_numpy_forward/feedback.html")
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_passes_json_and_release_hidden_on_to_grade(monkeypatch):
+    from grader import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "cmd_grade", lambda ns: seen.update(vars(ns)) or 1)
+    assert cli.main(["demo", "--json", "--release-hidden", "--out", "x"]) == 0
+    assert seen["json"] and seen["release_hidden"] and seen["out"] == "x"
+
+
+def test_export_writes_the_lms_layouts(graded, tmp_path):
+    out, _ = graded
+    proc = grader("export", str(out), "--format", "canvas", "--out", str(tmp_path / "canvas.csv"))
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(open(tmp_path / "canvas.csv")))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ID]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][5] == "90"
+    by_student = {r[3]: r for r in rows[2:]}
+    assert by_student["bob"][5] == f"{result(out, 'bob')['score']:g}"
+    assert by_student["carol"][5] == "0"
+    proc = grader("export", str(out), "--format", "moodle", "--out", "-")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(proc.stdout.splitlines()))
+    assert rows[0] == ["ID number", ID] and ["alice", "90"] in rows
+    proc = grader("export", str(out), "--format", "csv")
+    assert proc.returncode == 0 and (out / "csv-grades.csv").read_text() == (out / "grades.csv").read_text()
+
+
 @pytest.mark.parametrize("args,words", [
     (["grade", "/no/such/folder"], "does not exist"),
     (["grade", str(EXAMPLES), "-a", "99_nothing"], "unknown assignment"),
     (["validate", "99_nothing"], "unknown assignment"),
     (["check", "99_nothing", "."], "unknown assignment"),
     (["report", "/no/such/grades"], "not a grades folder"),
+    (["export", "/no/such/grades", "--format", "canvas"], "not a grades folder"),
+    (["export", str(EXAMPLES), "--format", "canvas"], "no results in"),
+    (["export", str(ROOT / "grader"), "--format", "pdf"], "unknown export format 'pdf'"),
+    (["export", str(ROOT / "grader")], "choose a format"),
 ])
 def test_bad_input_is_one_clear_line_and_a_nonzero_exit(args, words):
     proc = grader(*args)
@@ -180,3 +255,14 @@ def test_grader_starts_without_importing_pytest_torch_or_nbformat():
             "print(sorted(m for m in ('pytest', 'torch', 'nbformat', 'numpy') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_report_and_export_import_neither_torch_nor_nbformat_nor_pytest(graded, tmp_path):
+    out, _ = graded
+    code = ("import sys, grader.cli\n"
+            f"assert grader.cli.main(['report', {str(out)!r}]) == 0\n"
+            f"assert grader.cli.main(['export', {str(out)!r}, '--format', 'canvas', '--out', {str(tmp_path / 'c.csv')!r}]) == 0\n"
+            "print(sorted(m for m in ('pytest', 'torch', 'nbformat') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

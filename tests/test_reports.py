@@ -125,22 +125,90 @@ def test_feedback_shows_score_tests_skips_and_isolation(tmp_path):
         assert "epoch 3 loss 0.25" in text
 
 
-def test_hidden_and_after_due_date_tests_show_name_and_points_but_never_their_output(tmp_path):
-    tests = [
+def hidden_tests():
+    return [
         make_test("softmax: visible", 2.0, 2.0, "pass", "VISIBLE-DIAGNOSTIC"),
         make_test("softmax: hidden inputs", 1.0, 3.0, "wrong answer", "SECRET-EXPECTED-0.4142", "hidden"),
-        make_test("accuracy: held-out split", 0.0, 5.0, "partial", "SECRET-ACCURACY-91.3", "after_due_date"),
+        make_test("accuracy: held-out split", 0.0, 5.0, "partial", "AFTER-DUE-ACCURACY-91.3", "after_due_date"),
         make_test("relu: typo in visibility", 0.0, 1.0, "wrong answer", "SECRET-UNKNOWN-VIS", "hiden"),
     ]
-    folder = write_submission_outputs(tmp_path, make_result(score=3.0, max_score=11.0, tests=tests))
+
+
+def test_hidden_tests_show_name_and_points_but_never_their_output(tmp_path):
+    folder = write_submission_outputs(tmp_path, make_result(score=3.0, max_score=11.0, tests=hidden_tests()))
     for name in ("feedback.md", "feedback.html"):
         text = (folder / name).read_text()
         assert "VISIBLE-DIAGNOSTIC" in text
         assert "SECRET" not in text
         assert "softmax: hidden inputs" in text and "1 / 3" in text
-        assert "accuracy: held-out split" in text and "0 / 5" in text
-        assert "after the due date" in text
+        assert "Hidden test: details are not shown." in text
         assert "test_forward.py" not in text  # node ids name the hidden suite's files
+
+
+def test_after_due_date_tests_are_left_out_with_their_points_until_released(tmp_path):
+    result = make_result(score=3.0, max_score=11.0, tests=hidden_tests())
+    folder = write_submission_outputs(tmp_path, result)
+    for name in ("feedback.md", "feedback.html"):
+        text = (folder / name).read_text()
+        assert "accuracy: held-out split" not in text and "AFTER-DUE" not in text
+        assert "3 / 6" in text and "3 / 11" not in text  # the score of the tests shown only
+        assert "1 more test, worth 5 points, is released after the due date" in text
+        assert "3.0 of 11.0 points" not in text  # the engine's summary counts the withheld test
+    for render in (render_feedback_html, render_feedback_markdown):
+        text = render(result, release_hidden=True)
+        assert "accuracy: held-out split" in text and "AFTER-DUE-ACCURACY-91.3" in text
+        assert "3 / 11" in text and "released after the due date" not in text
+        assert "SECRET" not in text  # hidden stays hidden
+
+
+def test_a_long_test_output_is_cut_in_the_middle(tmp_path):
+    output = "HEAD of the diagnostic " + "x" * 20000 + " TAIL: ValueError at line 3"
+    result = make_result(tests=[make_test("softmax", 0.0, 2.0, "student exception", output)])
+    for render in (render_feedback_html, render_feedback_markdown):
+        text = render(result)
+        assert "HEAD of the diagnostic" in text and "TAIL: ValueError at line 3" in text
+        assert "characters cut" in text and len(text) < 12000
+
+
+def test_feedback_explains_the_verdicts_on_the_page_in_plain_words():
+    tests = [make_test("softmax", 2.0, 2.0, "pass"), make_test("relu", 0.0, 1.0, "timeout", "ran past 2 s")]
+    for render in (render_feedback_html, render_feedback_markdown):
+        text = render(make_result(tests=tests))
+        assert "What the results mean" in text
+        assert reports.VERDICT_WORDS["timeout"] in text
+        assert reports.VERDICT_WORDS["crashed"] not in text  # only verdicts that occur
+
+
+def test_every_verdict_has_plain_words():
+    assert set(reports.VERDICTS) | {"ungradable"} <= set(reports.VERDICT_WORDS)
+
+
+def test_feedback_pages_of_a_class_hold_each_students_own_data_only(tmp_path):
+    write_submission_outputs(tmp_path, make_result("alice", stdout="ALICE-OWN-PRINT"))
+    write_submission_outputs(tmp_path, make_result("bob", tests=[
+        make_test("softmax", 0.0, 2.0, "wrong answer", "BOB-OWN-DIAGNOSTIC")], stdout="BOB-OWN-PRINT"))
+    write_submission_outputs(tmp_path, make_result("bob", "02_backprop", 8.0, 8.0))
+    reports.write_feedback_pages(tmp_path)
+    alice = [p.read_text() for p in (tmp_path / "alice").rglob("feedback.*")]
+    assert len(alice) == 4  # the submission's page and the student's overview, HTML and Markdown
+    assert "ALICE-OWN-PRINT" in "".join(alice)
+    for text in alice:
+        assert "BOB" not in text and "bob" not in text and "02_backprop" not in text
+    overview = (tmp_path / "bob" / "feedback.html").read_text()
+    assert '<a href="01_numpy_forward/feedback.html">01_numpy_forward</a>' in overview
+    assert "8 / 8" in overview and "7.5 / 10" in overview
+    assert "[02\\_backprop](02_backprop/feedback.html) | 8 / 8" in (tmp_path / "bob" / "feedback.md").read_text()
+
+
+def test_write_feedback_pages_rewrites_only_what_changed_and_applies_release(tmp_path):
+    write_submission_outputs(tmp_path, make_result(score=3.0, max_score=11.0, tests=hidden_tests()))
+    page = tmp_path / "alice" / "01_numpy_forward" / "feedback.html"
+    assert reports.write_feedback_pages(tmp_path) == 2  # the two overview pages are new
+    assert reports.write_feedback_pages(tmp_path) == 0
+    assert reports.write_feedback_pages(tmp_path, release_hidden=True) == 4
+    assert "AFTER-DUE-ACCURACY" in page.read_text()
+    reports.write_feedback_pages(tmp_path)
+    assert "AFTER-DUE-ACCURACY" not in page.read_text()
 
 
 def test_internal_grader_error_is_shown_as_not_the_students_fault_without_its_traceback(tmp_path):
@@ -333,3 +401,101 @@ def test_importing_reports_does_not_import_matplotlib():
 
     code = "import sys, grader.reports; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# ---------------------------------------------------------------- class statistics and the summary
+
+def failing_class():
+    return [
+        make_result("alice", "01_numpy_forward", 10.0, 10.0, tests=[make_test("softmax", 10.0, 10.0, "pass")]),
+        make_result("bob", "01_numpy_forward", 4.0, 10.0, tests=[
+            make_test("softmax", 0.0, 3.0, "timeout"), make_test("relu", 0.0, 3.0, "timeout"),
+            make_test("tanh", 4.0, 4.0, "pass")]),
+        make_result("carol", "01_numpy_forward", 0.0, 10.0, tests=[
+            make_test("softmax", 0.0, 5.0, "syntax error"), make_test("relu", 0.0, 5.0, "syntax error")]),
+        make_result("dave", "01_numpy_forward", 0.0, 0.0, tests=[], verdict="ungradable", reason="not JSON"),
+        make_result("erin", "01_numpy_forward", 6.0, 10.0, tests=[make_test("softmax", 6.0, 10.0, "partial"),
+                                                                   make_test("gpu", 0.0, 0.0, "skipped")]),
+    ]
+
+
+def test_assignment_stats_count_ungradable_as_zero_and_failures_by_verdict():
+    [stats] = reports.class_stats(failing_class())
+    assert stats["submissions"] == 5 and stats["ungradable"] == 1
+    assert stats["mean"] == 4.0 and stats["median"] == 4.0   # (10 + 4 + 0 + 0 + 6) / 5
+    assert stats["full_marks"] == 1 and stats["max_score"] == 10.0
+    assert stats["failures"] == {"syntax error": {"submissions": 1, "tests": 2},
+                                 "timeout": {"submissions": 1, "tests": 2}}
+    assert list(stats["failures"]) == ["syntax error", "timeout"]  # in the order of VERDICTS
+
+
+def test_print_summary_has_a_row_per_assignment_with_failures_by_verdict():
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    results = failing_class() + [make_result("alice", "02_backprop", 3.25, 8.0)]
+    reports.print_summary(results, Console(file=buffer, width=250, color_system=None))
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+            for line in buffer.getvalue().splitlines() if line.startswith("│")}
+    # submissions, mean, median, max, full marks, ungradable, failures by verdict
+    assert rows == {"01_numpy_forward": ["5", "4", "4", "10", "1", "1", "syntax error 1, timeout 1"],
+                    "02_backprop": ["1", "3.25", "3.25", "8", "0", "0", ""]}  # a partial is no failure
+
+
+def test_class_report_lists_failures_by_verdict_and_the_slowest_submissions(tmp_path):
+    results = failing_class()
+    results[1]["execution_time"] = 99.5
+    for r in results:
+        write_submission_outputs(tmp_path, r)
+    html = write_class_report(tmp_path).read_text()
+    verdicts = html[html.index('<table id="verdicts">'):]
+    assert "<tr><td>timeout</td><td>1</td><td>1</td><td>2</td></tr>" in verdicts
+    assert "<tr><td>ungradable</td><td>1</td><td>1</td><td></td></tr>" in verdicts
+    slowest = html[html.index('<table id="slowest">'):]
+    assert slowest.index("bob / 01_numpy_forward") < slowest.index("alice / 01_numpy_forward")
+    assert "<td>99.5</td><td>timeout 1</td>" in slowest
+    assert '<td><a href="#01_numpy_forward">01_numpy_forward</a></td><td>5</td><td>4</td><td>4</td>' in html
+
+
+def test_write_reports_writes_gradebook_pages_and_report_from_one_reading(tmp_path):
+    for r in class_results():
+        write_submission_outputs(tmp_path, r)
+    (tmp_path / "zed" / "01_numpy_forward").mkdir(parents=True)
+    (tmp_path / "zed" / "01_numpy_forward" / "results.json").write_text("{broken")
+    written = reports.write_reports(tmp_path)
+    assert written["gradebook"] == tmp_path / "grades.csv" and written["report"] == tmp_path / "report.html"
+    assert len(written["results"]) == 5 and len(written["warnings"]) == 1
+    assert (tmp_path / "bob" / "feedback.md").exists() and not (tmp_path / "zed" / "feedback.md").exists()
+
+
+# ---------------------------------------------------------------- exports for an LMS
+
+def test_canvas_export_has_the_identity_columns_points_possible_and_blank_missing_cells():
+    rows = list(csv.reader(io.StringIO(reports.export_text(class_results(), "canvas"))))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_numpy_forward", "02_backprop"]
+    assert rows[1] == ["    Points Possible", "", "", "", "", "10", "8"]
+    assert rows[2:] == [["alice", "", "alice", "alice", "", "7.5", "3.25"],
+                        ["bob", "", "bob", "bob", "", "0", "8"],        # ungradable: 0
+                        ["carol", "", "carol", "carol", "", "10", ""]]  # missing: left alone
+
+
+def test_moodle_export_has_an_identifier_column_and_one_column_per_grade_item():
+    rows = list(csv.reader(io.StringIO(reports.export_text(class_results(), "moodle"))))
+    assert rows == [["ID number", "01_numpy_forward", "02_backprop"],
+                    ["alice", "7.5", "3.25"], ["bob", "0", "8"], ["carol", "10", ""]]
+
+
+def test_csv_export_is_the_gradebook_and_an_unknown_format_is_refused(tmp_path):
+    for r in class_results():
+        write_submission_outputs(tmp_path, r)
+    assert reports.export_text(collect_results(tmp_path), "csv") == write_gradebook(tmp_path).read_text()
+    with pytest.raises(ValueError, match="unknown export format 'xls'"):
+        reports.export_rows(class_results(), "xls")
+
+
+@pytest.mark.parametrize("fmt", reports.EXPORT_FORMATS)
+def test_export_refuses_a_student_id_a_spreadsheet_would_run_as_a_formula(fmt):
+    results = class_results()
+    results[0]["extra_data"]["student"] = "=HYPERLINK(\"http://x\")"
+    with pytest.raises(ValueError, match="starts like a spreadsheet formula"):
+        reports.export_text(results, fmt)
