@@ -24,7 +24,6 @@ from grader.course import Assignment, course_root, load_assignment
 from grader.submissions import Submission, UngradableSubmission
 
 SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
-HARNESS = Path(__file__).resolve().parent / "sandbox" / "harness"
 TAIL = 2000
 
 
@@ -49,13 +48,32 @@ def fingerprint(assignment_id: str) -> str:
     """Grader version + the hidden suite + the reference + the harness: a change re-grades."""
     a = load_assignment(assignment_id)
     h = hashlib.sha256(__version__.encode())
-    for folder in (a.suite_dir, a.solution_dir, HARNESS):
+    for folder in (a.suite_dir, a.solution_dir):
         for p in sorted(folder.glob("*")):
             if p.is_file() and p.suffix in (".py", ".toml", ".ini"):
                 h.update(p.name.encode() + b"\0" + p.read_bytes())
-    for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for p in engine_files():
+        h.update(p.relative_to(PACKAGE).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{__version__}+{h.hexdigest()[:16]}"
+
+
+PACKAGE = Path(__file__).resolve().parent
+# Modules that only present or publish results, or serve other commands: a change to them
+# must not re-grade a class. Everything else in the package (this module, the plugin, the
+# sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
+NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py", "mutants.py",
+              "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py"}
+
+
+def engine_files() -> list[Path]:
+    """The package's files whose change can change a grade (suites are hashed per assignment)."""
+    files = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        rel = p.relative_to(PACKAGE)
+        if rel.parts[0] != "suites" and "__pycache__" not in rel.parts and \
+                not (len(rel.parts) == 1 and rel.name in NOT_ENGINE):
+            files.append(p)
+    return files
 
 
 def _tail(path: Path) -> str:

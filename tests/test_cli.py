@@ -266,3 +266,31 @@ def test_report_and_export_import_neither_torch_nor_nbformat_nor_pytest(graded, 
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_fingerprint_covers_what_can_change_a_score_and_not_the_presentation(monkeypatch, tmp_path):
+    """A fixed check or harness re-grades the class on resume; a reworded report does not."""
+    from grader import grading
+
+    names = {p.relative_to(grading.PACKAGE).as_posix() for p in grading.engine_files()}
+    assert {"grading.py", "plugin.py", "submissions.py", "notebooks.py", "checks/gradient.py",
+            "checks/numeric.py", "sandbox/worker.py", "sandbox/proxy.py",
+            "sandbox/harness/child.py", "sandbox/harness/wire.py", "data/split.py"} <= names
+    assert not names & {"reports.py", "cli.py", "release.py", "validate.py"}
+    assert not any(n.startswith("suites/") for n in names)
+
+    # The same package copied: one byte more in a check changes the fingerprint.
+    package = tmp_path / "grader"
+    shutil.copytree(grading.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "suites"))
+    monkeypatch.setattr(grading, "PACKAGE", package)
+    grading.fingerprint.cache_clear()
+    before = grading.fingerprint("01_numpy_forward")
+    with open(package / "reports.py", "a") as f:
+        f.write("# reworded\n")
+    grading.fingerprint.cache_clear()
+    assert grading.fingerprint("01_numpy_forward") == before
+    with open(package / "checks" / "numeric.py", "a") as f:
+        f.write("# fixed\n")
+    grading.fingerprint.cache_clear()
+    assert grading.fingerprint("01_numpy_forward") != before
+    grading.fingerprint.cache_clear()
