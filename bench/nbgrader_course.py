@@ -27,6 +27,8 @@ import copy
 import json
 from pathlib import Path
 
+from grader.nbgrader_export import split_module
+
 SCHEMA = 3
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 FORBIDDEN = ["torch", "tensorflow", "jax", "keras", "scipy.special", "sklearn"]
@@ -78,31 +80,6 @@ def _reference_source(solution: str) -> str:
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]
     return ast.unparse(tree) + "\n"
-
-
-def _split_solution(solution: str) -> tuple[str, str, list[tuple[str, str]]]:
-    """(module docstring, setup code, [(function name, its source with comments above)])."""
-    tree = ast.parse(solution)
-    lines = solution.split("\n")
-    body = tree.body
-    doc = ast.get_docstring(tree) or ""
-    if doc:
-        body = body[1:]
-    setup, defs = [], []
-    prev_end = tree.body[0].end_lineno if doc else 0
-    for i, node in enumerate(body):
-        end = node.end_lineno
-        # trailing indented comments (### END SOLUTION) are in the body but not in the AST
-        while end < len(lines) and lines[end].startswith((" ", "\t")):
-            end += 1
-        last = len(lines) if i == len(body) - 1 else end
-        text = "\n".join(lines[prev_end:last]).strip("\n")
-        prev_end = end
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            defs.append((node.name, text))
-        else:
-            setup.append(text)
-    return doc, "\n\n".join(setup), defs
 
 
 # --------------------------------------------------------------------------------------
@@ -419,7 +396,8 @@ def build_source_notebook(solution: str, assignment_id: str, cells_per: str = "f
     """The source notebook. cells_per="function": one test cell per function with all of its
     checks (19 grade cells, as an nbgrader author would write them); "test": one test cell per
     graded test of our suite (65 grade cells)."""
-    doc, setup, defs = _split_solution(solution)
+    doc, setup, defs = split_module(solution)
+    setup = "\n\n".join(setup)
     cells = [_markdown("intro", f"# {assignment_id}\n\n{doc}".rstrip())]
     if setup:
         cells.append(_code("setup", setup, grade=False, solution=False))
