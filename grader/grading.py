@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from grader import __version__
-from grader.course import Assignment, course_root, load_assignment
+from grader.course import PACKAGE_DIR, Assignment, course_root, load_assignment
 from grader.submissions import Submission, UngradableSubmission
 
 SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
@@ -53,11 +53,10 @@ def fingerprint(assignment_id: str) -> str:
             if p.is_file() and p.suffix in (".py", ".toml", ".ini"):
                 h.update(p.name.encode() + b"\0" + p.read_bytes())
     for p in engine_files():
-        h.update(p.relative_to(PACKAGE).as_posix().encode() + b"\0" + p.read_bytes())
+        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{__version__}+{h.hexdigest()[:16]}"
 
 
-PACKAGE = Path(__file__).resolve().parent
 # Modules that only present or publish results, or serve other commands: a change to them
 # must not re-grade a class. Everything else in the package (this module, the plugin, the
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
@@ -68,8 +67,8 @@ NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py"
 def engine_files() -> list[Path]:
     """The package's files whose change can change a grade (suites are hashed per assignment)."""
     files = []
-    for p in sorted(PACKAGE.rglob("*.py")):
-        rel = p.relative_to(PACKAGE)
+    for p in sorted(PACKAGE_DIR.rglob("*.py")):
+        rel = p.relative_to(PACKAGE_DIR)
         if rel.parts[0] != "suites" and "__pycache__" not in rel.parts and \
                 not (len(rel.parts) == 1 and rel.name in NOT_ENGINE):
             files.append(p)

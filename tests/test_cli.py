@@ -272,7 +272,7 @@ def test_the_fingerprint_covers_what_can_change_a_score_and_not_the_presentation
     """A fixed check or harness re-grades the class on resume; a reworded report does not."""
     from grader import grading
 
-    names = {p.relative_to(grading.PACKAGE).as_posix() for p in grading.engine_files()}
+    names = {p.relative_to(grading.PACKAGE_DIR).as_posix() for p in grading.engine_files()}
     assert {"grading.py", "plugin.py", "submissions.py", "notebooks.py", "checks/gradient.py",
             "checks/numeric.py", "sandbox/worker.py", "sandbox/proxy.py",
             "sandbox/harness/child.py", "sandbox/harness/wire.py", "data/split.py"} <= names
@@ -281,8 +281,8 @@ def test_the_fingerprint_covers_what_can_change_a_score_and_not_the_presentation
 
     # The same package copied: one byte more in a check changes the fingerprint.
     package = tmp_path / "grader"
-    shutil.copytree(grading.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "suites"))
-    monkeypatch.setattr(grading, "PACKAGE", package)
+    shutil.copytree(grading.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__", "suites"))
+    monkeypatch.setattr(grading, "PACKAGE_DIR", package)
     grading.fingerprint.cache_clear()
     before = grading.fingerprint("01_numpy_forward")
     with open(package / "reports.py", "a") as f:
