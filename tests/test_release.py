@@ -1,5 +1,9 @@
 """grader.release: stubs from solutions, release notebooks, the student bundle."""
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -272,11 +276,6 @@ def test_verify_bundle_finds_hidden_tests_and_suites(tmp_path):
 def test_the_real_repository_bundle_is_complete_and_checks_work(tmp_path):
     """The bundle of this repository: every assignment, nothing hidden, and `grader check`
     run from inside it passes on the reference and fails on the untouched stub."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
     dest = tmp_path / "bundle"
     files = set(release.build_student_bundle(dest))
     for aid in course.list_assignments():
