@@ -54,6 +54,12 @@ class Assignment:
     def main_module(self) -> str:
         return self.modules[0]
 
+    @property
+    def notebook_module(self) -> str:
+        """The module the notebook holds: the one it is named after, else the main module."""
+        stem = Path(self.notebook or self.main_module).stem
+        return stem if stem in self.modules else self.main_module
+
     def suite_files(self) -> list[Path]:
         return sorted(self.suite_dir.glob("test_*.py"))
 

@@ -392,12 +392,6 @@ def question_cells(assignment: course.Assignment) -> list[dict]:
 # The source notebook
 # ---------------------------------------------------------------------------------------
 
-def notebook_module(assignment: course.Assignment) -> str:
-    """The module the assignment's notebook holds (as `grader release` decides)."""
-    stem = Path(assignment.notebook or assignment.main_module).stem
-    return stem if stem in assignment.modules else assignment.main_module
-
-
 def notebook_name(assignment: course.Assignment) -> str:
     return assignment.notebook or f"{assignment.main_module}.ipynb"
 
@@ -420,7 +414,7 @@ def plan(assignment: course.Assignment, graded: list[str],
 def build_source_notebook(assignment: course.Assignment, root: Path | None = None) -> dict:
     """The nbgrader source notebook of one assignment (see the module docstring)."""
     root = Path(root or course.course_root())
-    module = notebook_module(assignment)
+    module = assignment.notebook_module
     solution_path = assignment.solution_dir / f"{module}.py"
     if not solution_path.is_file():
         raise ExportError(f"{solution_path}: no reference solution for the notebook")
@@ -531,7 +525,8 @@ def cell_tests(nb: dict) -> dict[str, list[str]]:
 
 def cell_scores(result: dict, tests_of_cells: dict[str, list[str]]) -> dict[str, float]:
     """A `grader grade` result (results.json) summed per nbgrader test cell: a cell's score
-    is the sum of the scores of its tests. This is the rule the kernel applies too."""
+    is the sum of the scores of its tests. The kernel applies this rule too, except that it
+    keeps the points of a test that hit an internal grader error (results.json has none)."""
     scores = {t["extra_data"]["nodeid"]: float(t["score"]) for t in result.get("tests", [])}
     return {cell: round(sum(scores.get(n, 0.0) for n in ids), 4)
             for cell, ids in tests_of_cells.items()}
@@ -588,7 +583,7 @@ def write_course(course_dir: Path, assignment_ids: list[str] | None = None,
         written[source_dir / notebook_name(assignment)] = notebooks.dumps_notebook(nb)
         for module in assignment.modules:
             path = assignment.solution_dir / f"{module}.py"
-            if module == notebook_module(assignment) or not path.is_file():
+            if module == assignment.notebook_module or not path.is_file():
                 continue
             # nbgrader copies other files as they are: only the stub may go to students
             try:

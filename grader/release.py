@@ -92,9 +92,7 @@ def release_files(assignment: course.Assignment, root: Path) -> dict[Path, str]:
             stubs[module] = stub_module(solution, root)
             files[assignment.stub_dir / f"{module}.py"] = stubs[module]
     if assignment.notebook:
-        # the notebook holds the module it is named after, else the main module
-        stem = Path(assignment.notebook).stem
-        module = stem if stem in assignment.modules else assignment.main_module
+        module = assignment.notebook_module
         if module in stubs:
             solution = assignment.solution_dir / f"{module}.py"
             files[assignment.stub_dir / assignment.notebook] = stub_notebook(

@@ -81,7 +81,7 @@ def validate(assignment_ids: list[str], jobs: int = 1, on_done=None) -> list[Row
                 # the assignment's other modules (04's framework.py), which the notebook imports
                 for module in a.modules:
                     stub = a.stub_dir / f"{module}.py"
-                    if module != Path(a.notebook).stem and stub.is_file():
+                    if module != a.notebook_module and stub.is_file():
                         shutil.copyfile(stub, nb_dir / stub.name)
                 tasks.append(("stub notebook", f"{a.notebook} as released", aid, str(nb_dir), secret))
             for i, mutant in enumerate(load_mutants(aid)):

@@ -86,7 +86,7 @@ def handed_in(release: dict, code: dict[str, str]) -> dict:
 def first_mutant(assignment):
     """The known bug of the buggy student: the assignment's first mutant of the notebook's
     module (`grader validate` proves that it loses points)."""
-    module = ne.notebook_module(assignment)
+    module = assignment.notebook_module
     mutants = [m for m in load_mutants(assignment.id) if m.file in (None, f"{module}.py")]
     assert mutants, f"{assignment.id}: no mutant of {module}.py in its mutants.py"
     return mutants[0]
@@ -97,7 +97,7 @@ def hand_in(course_dir: Path, buggy_py: Path, aid: str) -> None:
     with the notebook and the assignment's other modules; and the buggy solution as .py
     files in buggy_py/buggy/<aid>/, whose `grader grade` score is the one to expect."""
     assignment = course.load_assignment(aid)
-    name, module = ne.notebook_name(assignment), ne.notebook_module(assignment)
+    name, module = ne.notebook_name(assignment), assignment.notebook_module
     release_dir = course_dir / "release" / aid
     release = json.loads((release_dir / name).read_text())
     solution = (assignment.solution_dir / f"{module}.py").read_text()
