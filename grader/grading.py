@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from grader import __version__
-from grader.course import PACKAGE_DIR, Assignment, course_root, load_assignment
+from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
 from grader.submissions import Submission, UngradableSubmission
 
-SUITE_INI = Path(__file__).resolve().parent / "suites" / "pytest.ini"
+SUITE_INI = SUITES_DIR / "pytest.ini"
 TAIL = 2000
 
 
@@ -45,13 +45,14 @@ def course_secret() -> str:
 
 @functools.lru_cache(maxsize=None)
 def fingerprint(assignment_id: str) -> str:
-    """Grader version + the hidden suite + the reference + the harness: a change re-grades."""
+    """Grader version + the hidden suite + the reference + the engine: a change re-grades."""
     a = load_assignment(assignment_id)
     h = hashlib.sha256(__version__.encode())
     for folder in (a.suite_dir, a.solution_dir):
         for p in sorted(folder.glob("*")):
             if p.is_file() and p.suffix in (".py", ".toml", ".ini"):
                 h.update(p.name.encode() + b"\0" + p.read_bytes())
+    h.update(b"suites/pytest.ini\0" + SUITE_INI.read_bytes())   # markers, collection rules
     for p in engine_files():
         h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{__version__}+{h.hexdigest()[:16]}"
@@ -136,14 +137,20 @@ def max_score(assignment_id: str) -> float:
     return collector.total
 
 
-def _pytest_args(assignment: Assignment) -> list[str]:
-    return [str(assignment.suite_dir), "-c", str(SUITE_INI), "--rootdir",
+def _pytest_args(assignment: Assignment, targets: list[str] | None = None,
+                 timeout: bool = True) -> list[str]:
+    """pytest's arguments for the hidden suite (or the `targets` files of it); `timeout`:
+    pytest-timeout guards the whole submission."""
+    args = [*(targets or [str(assignment.suite_dir)]), "-c", str(SUITE_INI), "--rootdir",
             str(assignment.suite_dir.parent), "-p", "no:cacheprovider", "-p", "no:terminal",
             # these two run gc.collect() after every session: 60 ms a submission for nothing
             "-p", "no:unraisableexception", "-p", "no:threadexception",
             "--import-mode=importlib", "--assert=plain",
-            "-o", f"timeout={int(assignment.submission_timeout)}", "-o", "timeout_method=signal",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if timeout:
+        return args + ["-o", f"timeout={int(assignment.submission_timeout)}",
+                       "-o", "timeout_method=signal"]
+    return args + ["-p", "no:timeout"]
 
 
 def _result(tests, extra, started, full_marks=None) -> dict:

@@ -212,16 +212,12 @@ def student_id(assignment_id: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 def _pytest_args(assignment: course.Assignment, nodeids: list[str]) -> list[str]:
-    from grader.grading import SUITE_INI
+    from grader import grading
 
     root = assignment.suite_dir.parent
     files = sorted({str(root / n.split("::")[0]) for n in nodeids})
     # no pytest-timeout: nbgrader's cell timeout bounds the cell, deadlines bound each call
-    return [*files, "-c", str(SUITE_INI), "--rootdir", str(root), "-p", "no:cacheprovider",
-            "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:timeout",
-            "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "--import-mode=importlib", "--assert=plain",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    return grading._pytest_args(assignment, files, timeout=False) + ["-p", "no:faulthandler"]
 
 
 class _Selection:
