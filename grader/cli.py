@@ -87,9 +87,12 @@ def cmd_grade(args) -> int:
     as_json = getattr(args, "json", False)
     # With --json, stdout holds the JSON document only; every other line goes to stderr.
     console = _console(stderr=as_json)
-    if getattr(args, "nbgrader_db", None) and not Path(args.nbgrader_db).is_file():
-        raise UserError(f"{args.nbgrader_db}: no such gradebook; run nbgrader "
-                        "generate_assignment in the course folder first")
+    if getattr(args, "nbgrader_db", None):
+        from grader.nbgrader_gradebook import GradebookError, check_gradebook
+        try:
+            check_gradebook(Path(args.nbgrader_db))
+        except GradebookError as exc:
+            raise UserError(str(exc)) from None
     subs, warnings = discover(Path(args.submissions), args.assignment or None,
                               args.student or None)
     for w in warnings:
@@ -272,7 +275,8 @@ def cmd_report(args) -> int:
 def cmd_export(args) -> int:
     from rich.markup import escape
 
-    from grader.reports import EXPORT_FORMATS, atomic_write_text, collect_results, export_text
+    from grader.reports import (EXPORT_FORMATS, atomic_write_text, collect_results, export_text,
+                                internal_error_count)
 
     if not args.format:
         raise UserError(f"choose a format: --format {'|'.join(EXPORT_FORMATS)}")
@@ -291,7 +295,7 @@ def cmd_export(args) -> int:
     errors = _console(stderr=True)
     for w in warnings:
         errors.print(f"[yellow]warning:[/] {escape(w)}")
-    regrade = [r for r in results if (r.get("extra_data") or {}).get("internal_errors")]
+    regrade = [r for r in results if internal_error_count(r) > 0]
     if regrade:
         errors.print(f"[yellow]warning:[/] {len(regrade)} submissions need a re-grade (grader errors); "
                      "their scores are exported as they are")
