@@ -315,11 +315,12 @@ def submission_dir(out_dir: Path, result: dict) -> Path:
     return Path(out_dir) / student / assignment
 
 
-def write_submission_outputs(out_dir: Path, result: dict, release_hidden: bool = False) -> Path:
-    """Write results.json, feedback.md and feedback.html of one submission; returns its folder."""
+def write_submission_outputs(out_dir: Path, result: dict) -> Path:
+    """Write results.json, feedback.md and feedback.html of one submission; returns its folder.
+    The pages hold no after_due_date test: `write_feedback_pages` releases them at the end."""
     folder = submission_dir(out_dir, result)
-    atomic_write_text(folder / "feedback.md", render_feedback_markdown(result, release_hidden))
-    atomic_write_text(folder / "feedback.html", render_feedback_html(result, release_hidden))
+    atomic_write_text(folder / "feedback.md", render_feedback_markdown(result))
+    atomic_write_text(folder / "feedback.html", render_feedback_html(result))
     # results.json last: a resumed run trusts it, so it must not exist before the feedback does.
     atomic_write_text(folder / "results.json", json.dumps(result, indent=2) + "\n")
     return folder

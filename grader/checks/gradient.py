@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
+from grader.checks.numeric import _kind
 
 H = 1e-6              # finite-difference step, float64
 GRAD_RTOL = 1e-5      # the largest relative error a correct gradient may show
@@ -34,12 +35,6 @@ FIT_RTOL = 1e-3       # how closely a wrong gradient must match a known mistake 
 # --------------------------------------------------------------------------------------
 # Values from the student's code
 # --------------------------------------------------------------------------------------
-
-def _kind(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype}"
-    return f"a {getattr(value, 'type_name', None) or type(value).__name__}"
-
 
 def as_float_array(value, *, what: str, shape=None) -> np.ndarray:
     """The student's array, checked to be a finite float64 array (of `shape` if given)."""
