@@ -7,6 +7,7 @@ grader fingerprint are unchanged, so a killed batch resumes where it stopped.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -89,12 +90,14 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
     """Run the hidden suite on one submission; the result dict in Gradescope's schema."""
     import pytest  # imported here: the CLI's start-up does not need it
 
-    from grader.plugin import GradingContext, GradingPlugin
+    from grader.plugin import INTERNAL, GradingContext, GradingPlugin
     from grader.sandbox.worker import isolation_mode
 
     assignment = load_assignment(sub.assignment)
     started = time.monotonic()
+    secret = secret or course_secret()
     extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "graded",
+             "secret_id": secret_id(secret),
              "reason": None, "content_hash": sub.content_hash(),
              "fingerprint": fingerprint(sub.assignment), "isolation": isolation_mode(),
              "skipped": [], "internal_errors": 0, "stdout_tail": "", "stderr_tail": "",
@@ -106,20 +109,79 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
         except UngradableSubmission as exc:
             extra.update(verdict="ungradable", reason=str(exc))
             return _result([], extra, started, full_marks=max_score(assignment.id))
-        ctx = GradingContext(sub, assignment, prepared, work / "logs", secret or course_secret())
+        ctx = GradingContext(sub, assignment, prepared, work / "logs", secret)
         plugin = GradingPlugin(ctx)
         code = pytest.main(_pytest_args(assignment), plugins=[plugin])
-        tests = plugin.results
+        tests = settle_internal_errors(plugin.results, sub, assignment, ctx.secret)
         if plugin.collection_errors or code not in (0, 1):
             extra["internal_errors"] = max(1, len(plugin.collection_errors))
             extra["reason"] = "the hidden suite could not run: " + "; ".join(
                 plugin.collection_errors)[:2000] if plugin.collection_errors else f"pytest exit {code}"
         extra["skipped"] = plugin.skipped
-        extra["internal_errors"] += sum(t.verdict == "internal grader error" for t in tests)
+        extra["internal_errors"] += sum(t.verdict == INTERNAL for t in tests)
         extra["isolation"] = plugin.session.isolation or extra["isolation"]
         extra["stdout_tail"] = _tail(ctx.log_dir / "stdout.txt")
         extra["stderr_tail"] = _tail(ctx.log_dir / "stderr.txt")
-        return _result(tests, extra, started)
+        return _result(tests, extra, started, full_marks=max_score(assignment.id))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def settle_internal_errors(tests: list, sub: Submission, assignment: Assignment,
+                           secret: str) -> list:
+    """A test that raised something other than a verdict is a grader bug only if the
+    reference fails it too. Such tests run again on the reference, as the same student (the
+    same random inputs); where the reference passes, the student's code caused the failure
+    (a value of an unexpected type, a forged reply...) and it is charged to them."""
+    from grader.plugin import INTERNAL
+
+    suspects = [t.nodeid for t in tests if t.verdict == INTERNAL
+                and not t.error.startswith("WorkerUnavailable")]
+    if not suspects or not assignment.solution_dir.is_dir():
+        return tests
+    reference = {r.nodeid: r for r in reference_results(assignment, sub.student, suspects, secret)}
+    settled = []
+    for t in tests:
+        ref = reference.get(t.nodeid)
+        if t.verdict == INTERNAL and ref is not None and ref.verdict in ("pass", "partial") \
+                and t.nodeid in suspects:
+            t = dataclasses.replace(
+                t, verdict="invalid output", internal="",
+                output=f"the check could not use what your code returned or did ({t.error}); "
+                       "the reference solution passes this test")
+        elif t.verdict == INTERNAL:
+            seen = f"{ref.verdict}: {ref.error or ref.output[:200]}" if ref else "not run"
+            t = dataclasses.replace(t, internal=f"{t.internal}\n[on the reference: {seen}]")
+        settled.append(t)
+    return settled
+
+
+def reference_results(assignment: Assignment, student: str, nodeids: list[str],
+                      secret: str) -> list:
+    """The results of these tests of the hidden suite on the reference solution, graded as
+    `student` (in the sandbox, like any submission)."""
+    return run_tests(Submission(student, assignment.id, assignment.solution_dir), nodeids,
+                     secret, settle=False)
+
+
+def run_tests(sub: Submission, nodeids: list[str], secret: str, settle: bool = True) -> list:
+    """The plugin's results of some tests of the hidden suite (node ids relative to the
+    suites folder, e.g. "05_pytorch_basics/test_mlp.py::test_x") on one submission, internal
+    errors settled against the reference (unless `settle` is False)."""
+    import pytest
+
+    from grader.plugin import GradingContext, GradingPlugin
+
+    assignment = load_assignment(sub.assignment)
+    work = Path(tempfile.mkdtemp(prefix="grader-tests-"))
+    try:
+        prepared = sub.prepare(assignment, work / "submission")
+        plugin = GradingPlugin(GradingContext(sub, assignment, prepared, work / "logs", secret))
+        root = assignment.suite_dir.parent
+        pytest.main(_pytest_args(assignment, [str(root / n) for n in nodeids]), plugins=[plugin])
+        if settle:
+            return settle_internal_errors(plugin.results, sub, assignment, secret)
+        return plugin.results
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -164,7 +226,9 @@ def _result(tests, extra, started, full_marks=None) -> dict:
             row["extra_data"]["internal"] = t.internal
         rows.append(row)
     score = round(sum(t.score for t in tests), 4)
-    maximum = round(sum(t.max_score for t in tests), 4) if full_marks is None else full_marks
+    # Full marks come from the suite, not from the tests that ran: nothing a submission does
+    # (a crash, a test that never reported) can shrink the maximum.
+    maximum = round(max(sum(t.max_score for t in tests), full_marks or 0.0), 4)
     if extra["verdict"] == "ungradable":
         summary = f"Not graded: {extra['reason']}. Score 0 / {maximum:g}."
     else:
@@ -185,7 +249,14 @@ def result_path(out: Path, sub: Submission) -> Path:
     return Path(out) / sub.student / sub.assignment / "results.json"
 
 
-def is_up_to_date(out: Path, sub: Submission) -> bool:
+def secret_id(secret: str) -> str:
+    """Which course secret a result was graded under (not the secret: a one-way digest)."""
+    return hashlib.sha256(b"nn-autograder secret id\0" + secret.encode()).hexdigest()[:16]
+
+
+def is_up_to_date(out: Path, sub: Submission, secret: str) -> bool:
+    """A result that a re-run may keep: graded from these very files, by this grader, with
+    the same random inputs (the same course secret), and without a grader error."""
     path = result_path(out, sub)
     try:
         extra = json.loads(path.read_text())["extra_data"]
@@ -193,6 +264,7 @@ def is_up_to_date(out: Path, sub: Submission) -> bool:
         return False
     return (extra.get("content_hash") == sub.content_hash()
             and extra.get("fingerprint") == fingerprint(sub.assignment)
+            and extra.get("secret_id") == secret_id(secret)
             and not extra.get("internal_errors"))
 
 
@@ -251,13 +323,13 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
     out.mkdir(parents=True, exist_ok=True)
     todo = []
     skipped = 0
+    secret = course_secret()
     for sub in submissions:
-        if resume and is_up_to_date(out, sub):
+        if resume and is_up_to_date(out, sub, secret):
             skipped += 1
             if on_skip:
                 on_skip(sub)
         else:
             todo.append(sub)
-    secret = course_secret()
     summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write, on_done)
     return summaries, skipped

@@ -16,6 +16,10 @@ class Mutant:
     description: str
     replace: list = field(default_factory=list)     # [(old, new), ...] on the module's source
     file: str | None = None                         # the module file; default the main module
+    # A mistake that leaves no trace outside the student's process (e.g. gradients built
+    # but never used): it can only be caught by an advice test (points 0), never cost
+    # points (ARCHITECTURE.md, the trust rule). The text says why.
+    advice_only: str = ""
 
     def apply(self, source: str) -> str:
         for old, new in self.replace:

@@ -525,8 +525,8 @@ def cell_tests(nb: dict) -> dict[str, list[str]]:
 
 def cell_scores(result: dict, tests_of_cells: dict[str, list[str]]) -> dict[str, float]:
     """A `grader grade` result (results.json) summed per nbgrader test cell: a cell's score
-    is the sum of the scores of its tests. The kernel applies this rule too, except that it
-    keeps the points of a test that hit an internal grader error (results.json has none)."""
+    is the sum of the scores of its tests, the rule the kernel applies too (a test that hit
+    an internal grader error scores 0 in both until it is re-graded)."""
     scores = {t["extra_data"]["nodeid"]: float(t["score"]) for t in result.get("tests", [])}
     return {cell: round(sum(scores.get(n, 0.0) for n in ids), 4)
             for cell, ids in tests_of_cells.items()}

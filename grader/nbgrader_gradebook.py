@@ -3,10 +3,9 @@ into nbgrader's gradebook, through nbgrader's own API, so that its formgrader sh
 
 Each autograder test cell gets the sum of the scores of its tests (the tests listed in the
 cell's hidden region, as stored in the gradebook by `nbgrader generate_assignment`): the
-same rule as nbgrader's own autograde of those cells, except for a test that hit an internal
-grader error: autograde keeps its points (a cell's maximum is fixed there), results.json has
-none to give, so it counts 0 here until the re-grade that `grader grade` flags. Manually
-graded cells are left alone.
+same rule as nbgrader's own autograde of those cells. A test that hit an internal grader
+error counts 0 in both until the re-grade that `grader grade` flags. Manually graded cells
+are left alone.
 """
 from __future__ import annotations
 

@@ -248,6 +248,7 @@ def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
     given tests of the hidden suite, with the notebook's namespace as the student's module."""
     import pytest
 
+    from grader import grading
     from grader.grading import course_secret
     from grader.plugin import GradingContext, GradingPlugin
     from grader.submissions import Submission
@@ -276,7 +277,9 @@ def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
         selection = _Selection(nodeids)
         pytest.main(_pytest_args(assignment, nodeids),
                     plugins=[plugin, selection])
-        return plugin.results, selection, plugin.collection_errors
+        results = grading.settle_internal_errors(plugin.results, ctx.submission, assignment,
+                                                 ctx.secret)
+        return results, selection, plugin.collection_errors
     finally:
         # the reference is imported under the student's module names: put the student's back
         for name, module in saved.items():
@@ -299,11 +302,11 @@ def _detail(test) -> str:
 
 
 def cell_points(results, points: dict[str, float]) -> float:
-    """The points a cell's tests award: each test its score, as in `grader grade`; a test
-    the grader could not run (internal grader error) is never charged to the student and
-    keeps its points here, since nbgrader's cell maximum is fixed; a skipped test earns none."""
-    return round(sum(points.get(t.nodeid, 0.0) if t.verdict == "internal grader error"
-                     else t.score for t in results), 4)
+    """The points a cell's tests award: each test its score, as in `grader grade`. A test
+    the grader could not run (an internal grader error, one the reference fails too) scores
+    0 until it is re-graded, as in `grader grade`: awarding it would let a submission earn
+    points by breaking a check; a skipped test earns none."""
+    return round(sum(t.score for t in results), 4)
 
 
 def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
@@ -329,6 +332,6 @@ def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
         if detail:
             print("    " + detail[:1500].replace("\n", "\n    "))
         if t.verdict == "internal grader error":
-            print("    The grader had a problem with this test; it is not your fault and "
-                  "was not charged. Your instructor will re-grade it.")
+            print("    The grader had a problem with this test; it is not your fault. It "
+                  "scores 0 until your instructor re-grades it.")
     return score

@@ -25,6 +25,9 @@ from grader.sandbox.worker import Limits
 from grader.submissions import Submission
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+INTERNAL = "internal grader error"
+INTERNAL_OUTPUT = ("an internal grader error stopped this test; your instructor will re-grade "
+                   "it (it scores 0 until then)")
 _REFERENCES: dict[tuple, dict] = {}
 
 
@@ -39,6 +42,7 @@ class TestResult:
     visibility: str
     duration: float
     internal: str = ""        # traceback of a grader bug: for the instructor, never the student
+    error: str = ""           # that exception's type and first line, to compare with the reference
 
 
 @dataclass
@@ -102,6 +106,13 @@ def load_reference(assignment: Assignment):
     return _REFERENCES[key]
 
 
+def _error_line(exc, report) -> str:
+    if exc is None:
+        return str(report.longrepr).strip().splitlines()[-1:][0][:300] if report.longrepr else ""
+    first = str(exc).strip().splitlines()[:1]
+    return f"{type(exc).__name__}: {first[0] if first else ''}"[:300]
+
+
 def _plain_failure(excinfo, style=None) -> str:
     return f"{excinfo.typename}: {excinfo.value}"[:2000]
 
@@ -124,7 +135,8 @@ class GradingPlugin:
                              import_timeout=a.import_timeout, call_timeout=a.call_timeout)
         self.session = Session(ctx.prepared_dir, a.modules, self.limits, log_dir=ctx.log_dir,
                                preimport=a.preimport, seed=self._seed("worker"),
-                               budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")))
+                               budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")),
+                               forbidden=a.forbidden_imports)
         self.results: list[TestResult] = []
         self.skipped: list[dict] = []
         self.collection_errors: list[str] = []
@@ -231,11 +243,13 @@ class GradingPlugin:
         if call.excinfo is not None and self._is_outer_timeout(call):
             return TestResult(max_score=points, score=0.0, verdict="timeout",
                               output="the test ran past its overall time limit", **base)
-        # Anything else is a bug of the grader or the suite: never charged to the student.
+        # Anything else is the grader's bug only if the reference fails the same way: the
+        # caller re-runs the test on the reference (grading.settle_internal_errors). Until
+        # then the test keeps its points in the maximum and scores 0.
         text = "".join(traceback.format_exception(exc)) if exc else str(report.longrepr)
-        return TestResult(max_score=0.0, score=0.0, verdict="internal grader error",
-                          output="an internal grader error stopped this test; your instructor "
-                                 "will re-grade it", internal=text[-4000:], **base)
+        return TestResult(max_score=points, score=0.0, verdict=INTERNAL,
+                          output=INTERNAL_OUTPUT, internal=text[-4000:],
+                          error=_error_line(exc, report), **base)
 
     def pytest_sessionfinish(self, session):
         self.session.close()

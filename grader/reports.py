@@ -31,8 +31,9 @@ VERDICTS = (
     "syntax error", "timeout", "cpu limit", "memory", "output limit", "forbidden syscall",
     "crashed", "protocol violation", "skipped", "internal grader error",
 )
-NOT_COUNTED = ("skipped", "internal grader error")  # the engine keeps these out of max_score
-NOT_FAILURES = ("pass", "partial", *NOT_COUNTED)
+NOT_COUNTED = ("skipped",)       # the engine keeps these out of max_score
+# An internal grader error keeps its points in the maximum and scores 0 until re-graded.
+NOT_FAILURES = ("pass", "partial", "internal grader error", *NOT_COUNTED)
 RELEASED_LATER = ("after_due_date", "after_published")  # shown to students only with release_hidden
 OUTPUT_LIMIT = 3000  # characters of one test's output on a feedback page
 
@@ -54,7 +55,7 @@ VERDICT_WORDS = {
     "protocol violation": "your code interfered with the grader's channel to it",
     "ungradable": "the submission could not be run at all",
     "skipped": "not run on this grading machine (e.g. no GPU); does not count",
-    "internal grader error": "a problem in the grader, not in your code; not counted, it will be re-graded",
+    "internal grader error": "a problem in the grader, not in your code; it scores 0 until it is re-graded",
 }
 
 
@@ -205,7 +206,7 @@ def _verdict_class(verdict: str) -> str:
         return "pass"
     if verdict == "partial":
         return "partial"
-    if verdict in NOT_COUNTED:
+    if verdict in NOT_COUNTED or verdict == "internal grader error":
         return "muted"
     return "fail"
 
@@ -248,7 +249,8 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
             points = f"{format_score(_number(test.get('score')))} / {format_score(_number(test.get('max_score')))}"
         if verdict == "internal grader error":
             # Its output is the grader's own error and may quote the hidden suite: never shown.
-            details, note = None, "The grader had a problem with this test. It is not your fault; it will be re-graded."
+            details, note = None, ("The grader had a problem with this test. It is not your fault; "
+                                   "it scores 0 until it is re-graded.")
         elif visibility == "visible" or visibility in RELEASED_LATER:
             details, note = _truncate(test.get("output") or ""), None
         else:  # "hidden", and any value we do not know: fail closed
@@ -711,7 +713,7 @@ def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
     tests = []
     for name in names:
         c = counts[name]
-        counted = sum(n for v, n in c.items() if v not in NOT_COUNTED)
+        counted = sum(n for v, n in c.items() if v not in NOT_COUNTED and v != "internal grader error")
         rate = c["pass"] / counted if counted else None
         tests.append({"name": name, "counts": [c.get(v, 0) for v in verdict_columns],
                       "pass_rate": "" if rate is None else f"{100 * rate:.0f}%", "rate": rate})

@@ -15,10 +15,17 @@ from grader.course import Assignment, CourseError, list_assignments
 
 IGNORED = {"__pycache__", ".ipynb_checkpoints", ".git", ".DS_Store"}
 MAX_FILE_BYTES = 20 << 20
+# The code the worker gets, in all: ample for any solution, too small to carry a copy of a
+# public data set that a hidden split is cut from (README, "What students may not do").
+MAX_SOURCE_BYTES = 1 << 20
 
 
 class UngradableSubmission(Exception):
     """This submission cannot be graded at all; the message says why (one line)."""
+
+
+class UnreadableSource(Exception):
+    """A submitted .py file that the syntax tree reader cannot read (one line)."""
 
 
 @dataclass(frozen=True)
@@ -69,17 +76,25 @@ class Submission:
                 write_module_from_notebook((preferred or notebooks)[0], dest, assignment.main_module)
             except NotebookError as exc:
                 raise UngradableSubmission(f"invalid notebook: {exc}") from None
+        total = sum(p.stat().st_size for p in dest.glob("*.py"))
+        if total > MAX_SOURCE_BYTES:
+            raise UngradableSubmission(
+                f"the code to grade is {total / 2**20:.1f} MB; a submission may hold at most "
+                f"{MAX_SOURCE_BYTES >> 20} MB of source code (no data tables in the code)")
         return dest
 
     def imports(self, prepared: Path | None = None) -> set[str]:
-        """Modules the code imports, read from the syntax tree (a syntax error gives none)."""
+        """Modules the code imports, read from the syntax tree. A file that cannot be read
+        as Python (a syntax error, or nesting too deep for the parser) raises
+        UnreadableSource: its imports are unknown, which is never "none"."""
         folder = prepared or self.path
         names: set[str] = set()
         for p in sorted(folder.glob("*.py")):
             try:
                 tree = ast.parse(p.read_text(errors="replace"))
-            except (SyntaxError, ValueError):
-                continue
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                raise UnreadableSource(f"{p.name} cannot be read as Python "
+                                       f"({type(exc).__name__})") from None
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
                     names.update(a.name for a in node.names)

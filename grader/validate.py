@@ -38,10 +38,13 @@ def load_mutants(assignment_id: str) -> list:
     return list(module.MUTANTS)
 
 
-def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str) -> Row:
+def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str,
+           advice_only: str = "") -> Row:
     result = grade_submission(Submission(f"{kind}:{name}", assignment_id, Path(folder)), secret)
     extra = result["extra_data"]
     failed = [t["name"] for t in result["tests"] if t["score"] < t["max_score"]]
+    advice = [t["name"] for t in result["tests"] if t["max_score"] == 0
+              and t["extra_data"]["verdict"] not in ("pass", "partial", "skipped")]
     # a skipped test (a GPU test on a machine without one) counts in no maximum: not a failure
     verdicts = sorted({t["extra_data"]["verdict"] for t in result["tests"]
                        if t["extra_data"]["verdict"] not in ("pass", "partial", "skipped")})
@@ -60,6 +63,11 @@ def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str) -
         ok = score == 0 and not crashed
         note = "zero" if ok else ("the stub must score zero" if score else
                                   f"the stub must fail cleanly, not with {', '.join(crashed)}")
+    elif advice_only:
+        ok = bool(advice)
+        note = (f"advice only ({advice_only})" if ok else
+                "NOT CAUGHT: no advice test failed")
+        failed = failed or advice
     else:
         ok = score < maximum
         note = ", ".join(verdicts) if ok else "NOT CAUGHT: no test lost points"
@@ -86,7 +94,8 @@ def validate(assignment_ids: list[str], jobs: int = 1, on_done=None) -> list[Row
                 tasks.append(("stub notebook", f"{a.notebook} as released", aid, str(nb_dir), secret))
             for i, mutant in enumerate(load_mutants(aid)):
                 dest = mutant.write(a.solution_dir, temp / aid / f"mutant-{i}", a.main_module)
-                tasks.append(("mutant", mutant.name, aid, str(dest), secret))
+                tasks.append(("mutant", mutant.name, aid, str(dest), secret,
+                              mutant.advice_only))
         return run_many(tasks, jobs, _grade, on_done)
     finally:
         shutil.rmtree(temp, ignore_errors=True)

@@ -1,5 +1,7 @@
 """Checks for PyTorch code: tensors that came back over the wire, autograd really used (read
-from the syntax tree), and the mode a model ran in (recorded by the worker's forward log).
+from the syntax tree), and the mode a model ran in (recorded by the worker's forward log: a
+record kept inside the student's process, which can fail a test with advice but never be
+the evidence that passes one).
 
 Messages follow grader.checks: they name the function and the input, never hidden values.
 """
@@ -21,15 +23,27 @@ def _kind(value) -> str:
     return f"a {type_name or type(value).__name__}"
 
 
+# The array a tensor of each dtype arrives as (bfloat16 travels as float32: the grader
+# cannot tell it from float32 by its bytes, so it is never asked for).
+_BYTES_OF = {"torch.float32": np.float32, "torch.float64": np.float64,
+             "torch.float16": np.float16, "torch.int64": np.int64, "torch.int32": np.int32,
+             "torch.int16": np.int16, "torch.int8": np.int8, "torch.uint8": np.uint8,
+             "torch.bool": np.bool_}
+
+
 def check_tensor(got, expected, *, what: str, inputs: str | None = None,
                  dtype: str = "torch.float32", device: str | None = "cpu",
                  rtol: float = 1e-6, atol: float = 1e-8) -> np.ndarray:
     """A torch tensor (it crosses the wire as TensorData) of the given torch dtype, on the
-    given device type ("cpu", "cuda"; None: any), with the expected values."""
+    given device type ("cpu", "cuda"; None: any), with the expected values.
+
+    The dtype is judged by the bytes that arrived (decoded here); the tensor's own dtype and
+    device labels are written in the student's process, so they can only fail the check,
+    never pass it on their own."""
     where = what + (f" for {inputs}" if inputs else "")
     if not isinstance(got, TensorData):
         raise InvalidOutput(f"{where}: expected a torch tensor, got {_kind(got)}")
-    if got.dtype != dtype:
+    if got.dtype != dtype or got.array.dtype != np.dtype(_BYTES_OF[dtype]):
         raise InvalidOutput(f"{where}: expected a tensor of dtype {dtype}, got {got.dtype}")
     if device is not None and got.device.split(":")[0] != device:
         raise CheckFailed(f"{where}: expected a tensor on the {device} device, got one on "

@@ -1,10 +1,14 @@
-"""Gradient checks: a student's backward against central finite differences of their own forward.
+"""Gradient checks: a student's backward against central finite differences of the
+*reference* forward, at the same point and parameters.
 
-Everything runs through the objects the suite is given (proxy handles to the student's
-layers, or plain local objects in the project's own tests): the forward probed is the
-student's, the inputs are the parent's, and nothing computed by the reference is sent
-anywhere. A layer's output gradient is probed with the scalar objective
-f = sum(forward(x) * G) for a fixed random G, so the gradient its backward receives is G.
+The finite differences are never taken of the student's forward: a forward that returns
+cached outputs near the probe point would make both sides agree on a wrong gradient
+(SANDBOX.md, rule 3). The student's forward is first shown to give the reference's values
+at the probe point; then its backward is compared with the gradient of the reference's
+forward there, computed in the trusted process (also far faster than a remote call per
+probe). Nothing computed by the reference is sent to the student's process. A layer's
+output gradient is probed with the scalar objective f = sum(forward(x) * G) for a fixed
+random G, so the gradient its backward receives is G.
 
 Thresholds, in float64 with h = 1e-6: the error of one entry is
     |analytic - numerical| / max(|analytic|, |numerical|, tiny),
@@ -100,13 +104,6 @@ def parameter_gradient(obj, name: str, value, objective, h: float = H) -> np.nda
         setattr(obj, name, np.array(value, dtype=np.float64))
 
 
-def output_objective(forward, G, *, what: str):
-    """f(x) = sum(forward(x) * G), with the student's output checked on every call."""
-    def f(x):
-        return float(np.sum(as_float_array(forward(x), what=what, shape=G.shape) * G))
-    return f
-
-
 def relative_error(analytic, numerical) -> np.ndarray:
     """Entrywise |a - n| / max(|a|, |n|, tiny), tiny = TINY_FRACTION * max |n| (>= TINY_FLOOR)."""
     a = np.asarray(analytic, dtype=np.float64)
@@ -168,8 +165,8 @@ def diagnose(analytic: np.ndarray, numerical: np.ndarray, *, name: str,
     if a.shape != n.shape:
         return None
     if not np.any(n) and np.any(a):
-        return (f"your forward does not change when this value changes, but {name} is not "
-                "zero: does forward use it (e.g. self.W, not a copy made in __init__)?")
+        return (f"the forward does not change when this value changes, but {name} is not "
+                "zero")
     if np.any(n) and not np.any(a):
         return f"{name} is zero everywhere: is it computed, and stored where it is read?"
     for pattern, cause in patterns:
@@ -202,7 +199,8 @@ def _shape_cause(a_shape, n_shape, name: str, batch_size: int | None) -> str:
 def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
                    rtol: float = GRAD_RTOL, batch_size: int | None = None,
                    patterns=(), allow_squeeze: bool = False) -> float:
-    """The student's gradient `analytic` against `numerical` (from their own forward).
+    """The student's gradient `analytic` against `numerical` (finite differences of the
+    reference's forward at the same point).
 
     Fails with a message naming the gradient (`what`, e.g. "Linear.backward: dW"), how
     many entries are wrong and the largest relative error against the threshold, and the
@@ -232,7 +230,7 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     n_bad = int((err > rtol).sum())
     message = (f"{where}: {n_bad} of {a.size} entries disagree with the finite-difference "
-               f"gradient of your forward; the worst is at index {idx} (relative error "
+               f"gradient of the forward; the worst is at index {idx} (relative error "
                f"{worst:.2g}, threshold {rtol:g})")
     cause = diagnose(a, n, name=what.rsplit(": ", 1)[-1], batch_size=batch_size,
                      patterns=patterns)
@@ -243,29 +241,48 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
 # One layer, probed whole
 # --------------------------------------------------------------------------------------
 
+def check_forward_at_probe(got, want, *, what: str, inputs: str | None = None,
+                           rtol: float = 1e-7, atol: float = 1e-10) -> None:
+    """The student's forward value at the probe point must be the reference's: the backward
+    is checked against the gradient of the right forward, which is the gradient of theirs
+    only where the two agree."""
+    from grader.checks.numeric import check_array, check_scalar
+
+    try:
+        if isinstance(want, np.ndarray):
+            check_array(got, want, what=what, inputs=inputs, rtol=rtol, atol=atol)
+        else:
+            check_scalar(got, want, what=what, inputs=inputs, rtol=rtol, atol=atol)
+    except CheckFailed as exc:
+        raise type(exc)(f"{exc}; the backward is checked at this point against the gradient "
+                        "of the correct forward, so fix the forward first") from None
+
+
 class LayerProbe:
     """A layer's forward, backward and stored parameter gradients on one batch, with the
-    finite differences to check them against.
+    finite differences of the reference layer to check them against.
 
-    `layer` is a handle (or a local object) with forward/backward; `params` maps attribute
-    names ("W", "b") to the values the suite sets before probing; G is the fixed random
-    output gradient; `out_shape`, when given, is the shape forward must return. Analytic
-    values come first (backward right after its forward);
-    the finite differences come after, so they cannot overwrite what backward stored.
-    """
+    `layer` is a handle (or a local object) with forward/backward; `reference` is the
+    reference's layer of the same kind, a local object. `params` maps attribute names
+    ("W", "b") to the values the suite sets on both before probing; G is the fixed random
+    output gradient; `out_shape`, when given, is the shape forward must return. The
+    student's forward must give the reference's output at x (checked by every check_*);
+    then its backward (run right after that forward) is compared with the reference
+    forward's finite differences, taken here."""
 
-    def __init__(self, layer, x, G=None, *, rng=None, params=None, name: str = "layer",
-                 out_shape=None):
-        self.layer, self.name = layer, name
+    def __init__(self, layer, reference, x, G=None, *, rng=None, params=None,
+                 name: str = "layer", out_shape=None):
+        self.layer, self.reference, self.name = layer, reference, name
         self.x = np.array(x, dtype=np.float64)
         self.params = {k: np.array(v, dtype=np.float64) for k, v in (params or {}).items()}
         for key, value in self.params.items():
             setattr(layer, key, value)
-        self.forward = layer.forward              # one handle, reused for every probe
-        out = as_float_array(self.forward(self.x.copy()), what=f"{name}.forward(x)",
+            setattr(reference, key, value.copy())
+        out = as_float_array(layer.forward(self.x.copy()), what=f"{name}.forward(x)",
                              shape=out_shape)
+        self.expected_out = np.asarray(reference.forward(self.x.copy()), dtype=np.float64)
         if G is None:
-            G = rng.normal(size=out.shape)
+            G = rng.normal(size=self.expected_out.shape)
         self.G = np.asarray(G, dtype=np.float64)
         if out.shape != self.G.shape:
             raise InvalidOutput(f"{name}.forward(x): expected shape {self.G.shape}, got "
@@ -274,23 +291,30 @@ class LayerProbe:
         self.dx = layer.backward(self.G.copy())
         self.stored = {key: getattr(layer, "d" + key) for key in self.params}
 
+    def _require_forward(self, inputs: str | None) -> None:
+        check_forward_at_probe(self.out, self.expected_out, what=f"{self.name}.forward(x)",
+                               inputs=inputs)
+
     def objective(self, x=None) -> float:
-        return output_objective(self.forward, self.G, what=f"{self.name}.forward(x)")(
-            self.x.copy() if x is None else x)
+        """sum(reference.forward(x) * G), in this process."""
+        out = self.reference.forward(self.x.copy() if x is None else x)
+        return float(np.sum(np.asarray(out, dtype=np.float64) * self.G))
 
     def numerical_dx(self, h: float = H) -> np.ndarray:
         return numerical_gradient(self.objective, self.x, h)
 
     def numerical_param(self, key: str, h: float = H) -> np.ndarray:
-        return parameter_gradient(self.layer, key, self.params[key], self.objective, h)
+        return parameter_gradient(self.reference, key, self.params[key], self.objective, h)
 
     def check_dx(self, *, inputs: str | None = None, patterns=(), rtol: float = GRAD_RTOL):
+        self._require_forward(inputs)
         return check_gradient(self.dx, self.numerical_dx(), what=f"{self.name}.backward: dx",
                               inputs=inputs, batch_size=len(self.x), patterns=patterns,
                               rtol=rtol)
 
     def check_param(self, key: str, *, inputs: str | None = None, patterns=(),
                     allow_squeeze: bool = False, rtol: float = GRAD_RTOL):
+        self._require_forward(inputs)
         return check_gradient(self.stored[key], self.numerical_param(key),
                               what=f"{self.name}.backward: d{key}", inputs=inputs,
                               batch_size=len(self.x), patterns=patterns,

@@ -9,6 +9,34 @@ from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.sandbox.errors import StudentException
 
 
+def close(got, want, *, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """Whether `got` equals `want` within |got - want| <= atol + rtol * |want|, entry by
+    entry (numbers or arrays of one shape). NaN and inf never pass, on either side: every
+    tolerance comparison of the suites goes through here (or check_array/check_scalar,
+    which test finiteness first), so `abs(a - b) > tol`, False for NaN, is never written."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+        w = np.asarray(want, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if g.shape != w.shape or not (np.isfinite(g).all() and np.isfinite(w).all()):
+        return False
+    return bool(np.all(np.abs(g - w) <= atol + rtol * np.abs(w)))
+
+
+def differ(a, b, *, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """Whether two finite values really differ (beyond the tolerance); NaN or inf is never
+    "different", so a check that demands a change cannot be passed by NaN."""
+    try:
+        x = np.asarray(a, dtype=np.float64)
+        y = np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return False
+    return x.shape != y.shape or not close(x, y, rtol=rtol, atol=atol)
+
+
 def describe_input(name: str, x) -> str:
     """'z: (4, 5) float64 in [-9.8, 9.9]' — the input as the student may be told of it."""
     x = np.asarray(x)

@@ -79,4 +79,10 @@ class Ungradable(StudentError):
 
 
 class SandboxFailure(Exception):
-    """The grader could not start or talk to the worker: an internal grader error."""
+    """The grader could not talk to the worker as it should: an internal grader error, unless
+    the same test passes on the reference (then the student's code caused it)."""
+
+
+class WorkerUnavailable(SandboxFailure):
+    """The sandbox itself could not be started (this machine's fault, before any student
+    code ran): always an internal grader error."""

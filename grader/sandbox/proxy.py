@@ -17,10 +17,12 @@ class Session:
     """One submission's sandbox as the suite uses it: lazily (re)started worker, verdicts."""
 
     def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
-                 preimport=("numpy",), seed: int = 0, budget: float = 600.0, gpu: bool = False):
+                 preimport=("numpy",), seed: int = 0, budget: float = 600.0, gpu: bool = False,
+                 forbidden: tuple[str, ...] = ()):
         self.submission_dir, self.modules = Path(submission_dir), list(modules)
         self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
         self.seed, self.budget, self.gpu = seed, budget, gpu
+        self.forbidden = tuple(forbidden)      # libraries absent from the worker's view
         self.timeout = limits.call_timeout
         self.worker: Worker | None = None
         self.generation = 0
@@ -29,6 +31,9 @@ class Session:
         self.last_warnings: list[str] = []
         self.starts = 0
         self.module_handles: dict[tuple, "RemoteObject"] = {}
+        # What a suite keeps between the tests of this one submission (e.g. a trained model),
+        # with the generation of the worker it lives in: nothing outlives the submission.
+        self.memo: dict = {}
 
     @property
     def isolation(self) -> str:
@@ -44,7 +49,8 @@ class Session:
             return self.worker
         self._charge_budget()
         worker = Worker(self.submission_dir, self.modules, self.limits, preimport=self.preimport,
-                        seed=self.seed, log_dir=self.log_dir, gpu=self.gpu)
+                        seed=self.seed, log_dir=self.log_dir, gpu=self.gpu,
+                        forbidden=self.forbidden)
         started = time.monotonic()
         self.starts += 1
         try:
@@ -79,6 +85,16 @@ class Session:
             raise _student_error(reply["error"], message)
         self.last_warnings = list(reply.get("warnings", []))
         return reply
+
+    def remembered(self, key, make):
+        """make(), computed once per live worker of this submission (a suite's cache of
+        expensive work, such as training a model, for the tests that share it)."""
+        entry = self.memo.get(key)
+        if entry is None or entry[0] != self.generation or self.worker is None \
+                or not self.worker.alive:
+            value = make()
+            self.memo[key] = entry = (self.generation, value)
+        return entry[1]
 
     def close(self) -> None:
         if self.worker is not None:
@@ -121,35 +137,40 @@ def _from_wire(value, session):
 
 
 def _student_error(info: dict, request: dict) -> Exception:
-    kind = info.get("kind")
-    message = info.get("message", "")
+    """The worker's report of a failure as the verdict's exception. Every field is read as
+    the type it must have: the report was written in the student's process."""
+    def text(key, default=""):
+        value = info.get(key, default)
+        return value if type(value) is str else default
+
+    kind, message, tb = text("kind"), text("message"), text("traceback")
+    mro = info.get("mro", ())
+    mro = tuple(m for m in mro if type(m) is str) if type(mro) in (list, tuple) else ()
     if kind == "request":
         return errors.SandboxFailure(f"the worker refused a request: {message}")
     if kind == "wire":
         return errors.UnsendableValue(f"your code returned a value that cannot be graded: {message}")
     if kind == "memory":
-        return errors.MemoryLimit("your code ran out of memory (MemoryError)",
-                                  traceback=info.get("traceback", ""))
+        return errors.MemoryLimit("your code ran out of memory (MemoryError)", traceback=tb)
     if kind == "cuda oom":
         return errors.MemoryLimit("your code ran out of GPU memory (CUDA OOM); the worker was "
-                                  "restarted", traceback=info.get("traceback", ""))
+                                  "restarted", traceback=tb)
     if kind == "cuda error":
         return errors.StudentException(f"CUDA error: {message} (the worker was restarted)",
-                                       type_name=info.get("type", "RuntimeError"),
-                                       mro=info.get("mro", ()), traceback=info.get("traceback", ""))
+                                       type_name=text("type", "RuntimeError"), mro=mro,
+                                       traceback=tb)
     if kind == "output limit":
         return errors.OutputLimit("your code wrote more output than allowed (File too large)",
-                                  traceback=info.get("traceback", ""))
-    type_name = info.get("type", "Exception")
+                                  traceback=tb)
+    type_name = text("type", "Exception")
     if type_name == "NotImplementedError":
-        text = "not implemented yet (raises NotImplementedError)"
+        text_ = "not implemented yet (raises NotImplementedError)"
     elif type_name == "AttributeError" and request.get("op") == "getattr" and (
             request.get("target") is None or isinstance(request.get("target"), str)):
-        text = f"your module defines no `{request.get('name')}`"
+        text_ = f"your module defines no `{request.get('name')}`"
     else:
-        text = f"{type_name}: {message}"
-    return errors.StudentException(text, type_name=type_name, mro=info.get("mro", ()),
-                                   traceback=info.get("traceback", ""))
+        text_ = f"{type_name}: {message}"
+    return errors.StudentException(text_, type_name=type_name, mro=mro, traceback=tb)
 
 
 class RemoteObject:
@@ -226,6 +247,17 @@ class RemoteObject:
         class name)]}."""
         return self._request("model_state")["ok"]
 
+    def load_state(self, state: dict) -> None:
+        """This handle is a torch module: set its parameters and buffers (strictly: every key
+        of its state_dict, the same shapes) to the grader's arrays."""
+        self._request("load_state", state=dict(state))
+
+    def torch_model(self, spec) -> "RemoteObject":
+        """A torch.nn.Sequential built in the worker from `spec` (see the harness's
+        torch_model): a model of known architecture for the student's training code."""
+        reply = self._request("torch_model", spec=[list(layer) for layer in spec])
+        return object.__getattribute__(self, "_session").value(reply["ok"])
+
     def watch_forward(self) -> None:
         """Start recording every forward call of this torch module (see forward_log)."""
         self._request("watch_forward")
@@ -249,6 +281,10 @@ class RemoteObject:
         """Host pids of the worker's processes (for observing it from outside, e.g. on the GPU)."""
         worker = object.__getattribute__(self, "_session").ensure_worker()
         return worker.host_pids()
+
+    def remembered(self, key, make):
+        """The submission's cache (Session.remembered): make() once per live worker."""
+        return object.__getattribute__(self, "_session").remembered(key, make)
 
     def reseed(self, seed: int) -> None:
         """Seed random, numpy and torch in the worker (before every training check)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 import os
 import select
 import shutil
@@ -18,10 +19,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox import errors
+from grader.sandbox import errors, view
 from grader.sandbox.harness import wire
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+FORBIDDEN_MODULE = HARNESS_DIR / "forbidden.py"
 OUTPUT_LIMIT = 16 << 20           # RLIMIT_FSIZE: stdout/stderr files and anything in /tmp
 TMPFS_SIZE = 256 << 20
 RSS_POLL_SECONDS = 0.25           # how often a GPU worker's resident memory is checked
@@ -67,8 +69,10 @@ def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
-    """The allow-list mounts of SANDBOX.md section 3: nothing of the grader but the harness."""
+def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool,
+                forbidden: tuple[str, ...] = ()) -> list[str]:
+    """The allow-list mounts of SANDBOX.md section 3: nothing of the grader but the harness,
+    and of the Python installation only what code needs to run (grader.sandbox.view)."""
     args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
@@ -90,8 +94,27 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
                 args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         args += ["--ro-bind", str(tree), str(tree)]
-    for site in Path(sys.prefix).glob("lib/python3*/site-packages/grader"):
-        args += ["--tmpfs", str(site)]       # a non-editable install would carry the suites
+    # Package folders: the worker's own as a farm of their code (no data sets), every other
+    # one on the machine hidden; the grader package itself (a non-editable install would
+    # carry the suites) and the assignment's forbidden libraries are not there at all.
+    sites = view.worker_site_dirs()
+    for other in view.other_site_dirs(sites):
+        args += ["--tmpfs", str(other)]
+    for site_dir in sites:
+        args += ["--ro-bind", str(view.runtime_farm(site_dir)), str(site_dir)]
+        if (site_dir / "grader").is_dir():
+            args += ["--tmpfs", str(site_dir / "grader")]
+        for farms in {Path(sys.prefix) / view.FARM_DIR_NAME, Path(sys.base_prefix) / view.FARM_DIR_NAME}:
+            if farms.is_dir():          # the farms themselves: seen once, as site-packages
+                args += ["--tmpfs", str(farms)]
+        for path in view.forbidden_paths(site_dir, forbidden):
+            # an empty folder would still import (as a namespace package): a module that
+            # raises ImportError stands in its place
+            if path.is_dir():
+                args += ["--tmpfs", str(path), "--ro-bind", str(FORBIDDEN_MODULE),
+                         str(path / "__init__.py")]
+            else:
+                args += ["--ro-bind", str(FORBIDDEN_MODULE), str(path)]
     args += ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(HARNESS_DIR), "/opt/harness",
              "--ro-bind", str(submission_dir), "/submission",
              "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
@@ -99,6 +122,41 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool) -> list[str]:
         for node in nvidia_device_nodes():     # nvidia0.., nvidiactl, nvidia-uvm, nvidia-caps/
             args += ["--dev-bind", str(node), str(node)]
     return args
+
+
+def _violation(worker: "Worker", what: str) -> errors.ProtocolViolation:
+    worker.stop()
+    return errors.ProtocolViolation(f"the worker sent {what}; do not write to the grader's "
+                                    "pipes or replace the harness")
+
+
+def _text(value) -> str:
+    return value if type(value) is str else ""
+
+
+def _checked_hello(hello, worker: "Worker") -> dict:
+    """The worker's first message: {"ready": True} or {"import_error": {...}}, with "seccomp"."""
+    if type(hello) is not dict or not ("ready" in hello or type(hello.get("import_error")) is dict):
+        raise _violation(worker, "a malformed first message")
+    if type(hello.get("seccomp", "off")) is not str:
+        raise _violation(worker, "a malformed first message")
+    return hello
+
+
+def _checked_reply(reply, request_id: int, worker: "Worker") -> dict:
+    """A reply to request `request_id`: {"id", "ok": value} or {"id", "error": {...}}."""
+    if type(reply) is not dict or reply.get("id") != request_id:
+        raise _violation(worker, "a message that does not answer the grader's request")
+    if ("ok" in reply) == ("error" in reply):
+        raise _violation(worker, "a reply with neither a value nor an error")
+    if "error" in reply:
+        error = reply["error"]
+        if type(error) is not dict or type(error.get("kind", "")) is not str:
+            raise _violation(worker, "a malformed error report")
+    warnings = reply.get("warnings", [])
+    if type(warnings) is not list or not all(type(w) is str for w in warnings):
+        raise _violation(worker, "malformed warnings")
+    return reply
 
 
 def _environment() -> dict[str, str]:
@@ -115,8 +173,10 @@ class Worker:
     """One sandboxed process holding one submission. Dead after a timeout or crash."""
 
     def __init__(self, submission_dir: Path, modules: list[str], limits: Limits, *,
-                 preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False):
+                 preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False,
+                 forbidden: tuple[str, ...] = ()):
         self.submission_dir = Path(submission_dir)
+        self.forbidden = tuple(forbidden)
         self.modules, self.limits, self.preimport = list(modules), limits, list(preimport)
         # GPU settings (device nodes, no RLIMIT_AS) only where a CUDA GPU really is;
         # elsewhere a `gpu = true` assignment keeps the normal limits.
@@ -153,7 +213,7 @@ class Worker:
         python = str(Path(sys.prefix) / "bin" / "python")
         if self.isolation == "bubblewrap":
             info_r, info_w = os.pipe()
-            cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu)
+            cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu, self.forbidden)
             cmd[len(prlimit)] = shutil.which("bwrap")
             cmd += [] if as_root else ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
             cmd += ["--info-fd", str(info_w), "--clearenv"]
@@ -181,7 +241,7 @@ class Worker:
                                          pass_fds=pass_fds, env=env if env is not None else {},
                                          cwd=cwd, start_new_session=True)
         except OSError as exc:
-            raise errors.SandboxFailure(f"cannot start the worker: {exc}") from None
+            raise errors.WorkerUnavailable(f"cannot start the worker: {exc}") from None
         finally:
             out.close()
             err.close()
@@ -197,6 +257,7 @@ class Worker:
             raise errors.StudentTimeout(
                 f"importing the submission took longer than {lim.import_timeout:g} s "
                 "(is there a loop or heavy work at the top level of your module?)") from None
+        hello = _checked_hello(hello, self)
         self.seccomp = hello.get("seccomp", "off")
         if "import_error" in hello:
             info = hello["import_error"]
@@ -204,7 +265,7 @@ class Worker:
             cls = {"syntax error": errors.SyntaxFailed, "memory": errors.MemoryLimit}.get(
                 info.get("kind"), errors.ImportFailed)
             raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
-                      traceback=info.get("traceback", ""))
+                      traceback=_text(info.get("traceback")))
         if self.seccomp != "on" and self.isolation != "bubblewrap":
             self.isolation += f"; seccomp {self.seccomp}"
 
@@ -286,19 +347,26 @@ class Worker:
         self.proc = None
 
     # --- requests --------------------------------------------------------------------------
-    def request(self, message: dict, timeout: float | None = None):
-        """Send one request and wait for its answer; any failure kills the worker."""
+    def request(self, message: dict, timeout: float | None = None) -> dict:
+        """Send one request and wait for its answer; any failure kills the worker.
+
+        Every request carries a fresh id that its reply must repeat, and a reply must have
+        the reply's shape: a frame the student's code wrote to the pipe itself, or a reply
+        that answers another request, is a protocol violation (the student's), never a
+        grader error."""
         if not self.alive:
             raise errors.SandboxFailure("the worker is not running")
         timeout = self.limits.call_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        request_id = secrets.randbits(63)
         try:
-            data = wire.encode(message)
+            data = wire.encode({**message, "id": request_id})
         except wire.WireError as exc:
             raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
         try:
             self._send(data, deadline)
-            return self._receive(deadline, during="call", timeout=timeout)
+            reply = self._receive(deadline, during="call", timeout=timeout)
+            return _checked_reply(reply, request_id, self)
         except BaseException:
             if self.alive:
                 self.stop()

@@ -1,4 +1,5 @@
-"""Calibration of the MNIST thresholds of test_one_vs_rest.py: the reference, 40 seeds (the suite uses one per student).
+"""Calibration of the MNIST thresholds of test_one_vs_rest.py: the reference, 40 seeds (the
+suite uses one per student), on test images perturbed as the suite perturbs them.
 
 Run: .venv/bin/python grader/suites/02_perceptron/calibrate.py  (about two minutes). It prints
 the accuracy and the lowest per-digit recall on the hidden split, and the margins.
@@ -18,9 +19,14 @@ def main():
     suite = load(HERE / "test_one_vs_rest.py", "ovr_suite")
     reference = load(HERE.parents[2] / "solutions" / "02_perceptron" / "perceptron.py",
                      "perceptron")
+    from grader.data import mnist_split, perturb_images
+
     accs, recalls = [], []
+    x_test = mnist_split(seed=0).x_test
     for seed in SEEDS:
-        pred, y_test = suite.mnist_predictions(reference, seed)
+        # the suite perturbs the hidden test images with each student's own seed
+        perturbed = perturb_images(x_test, np.random.default_rng(10_000 + seed))
+        pred, y_test = suite.mnist_predictions(reference, seed, perturbed)
         cm = suite.confusion(y_test, pred)
         accs.append(np.mean(pred == y_test))
         recalls.append((np.diag(cm) / cm.sum(axis=1)).min())

@@ -1,7 +1,8 @@
 """Hidden tests of assignment 03, part 2: activation layers, forward and backward.
 
-Backward: central finite differences of the student's own forward (grader.checks.gradient);
-ReLU and LeakyReLU inputs stay at least 0.1 away from the kink at 0.
+Backward: central finite differences of the reference's forward at the same point, once the
+student's forward gave the reference's values there (grader.checks.gradient); ReLU and
+LeakyReLU inputs stay at least 0.1 away from the kink at 0.
 """
 import numpy as np
 import pytest
@@ -88,10 +89,11 @@ def test_leaky_relu_default_alpha(student, reference, rng):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("name", LAYERS)
-def test_backward(student, rng, name):
-    """activation backward against finite differences of its forward"""
+def test_backward(student, reference, rng, name):
+    """activation backward against finite differences of the forward"""
+    args = ARGS.get(name, ())
     for shape in SHAPES:
         x = layer_input(rng, name, shape)
-        p = LayerProbe(getattr(student, name)(*ARGS.get(name, ())), x, rng=rng,
-                       name=constructed(name), out_shape=x.shape)
+        p = LayerProbe(getattr(student, name)(*args), getattr(reference, name)(*args), x,
+                       rng=rng, name=constructed(name), out_shape=x.shape)
         p.check_dx(inputs=describe(name, x), patterns=mistakes(name, x, p.out, p.G))

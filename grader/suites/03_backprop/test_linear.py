@@ -1,12 +1,13 @@
 """Hidden tests of assignment 03, part 1: the Linear layer (init, forward, backward, update).
 
-Every backward is checked against central finite differences of the student's own forward
-(grader.checks.gradient), on the parent's inputs, after the student's forward on the same batch.
+Every backward is checked against central finite differences of the reference's forward at
+the same point (grader.checks.gradient), after the student's forward on the same batch has
+given the reference's values there.
 """
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, check_array
+from grader.checks import CheckFailed, check_array, close
 from grader.checks.gradient import LayerProbe, as_float_array
 
 # (N, nin, nout): nin != nout so a transposed W or dW cannot pass by luck, and one square
@@ -27,10 +28,11 @@ def raise_check(message):
     raise CheckFailed(message)
 
 
-def probe(student, rng, N, nin, nout):
+def probe(student, reference, rng, N, nin, nout):
     W, b = linear_params(rng, nin, nout)
-    return LayerProbe(student.Linear(nin, nout), rng.normal(size=(N, nin)), rng=rng,
-                      params={"W": W, "b": b}, name="Linear", out_shape=(N, nout))
+    return LayerProbe(student.Linear(nin, nout), reference.Linear(nin, nout),
+                      rng.normal(size=(N, nin)), rng=rng, params={"W": W, "b": b},
+                      name="Linear", out_shape=(N, nout))
 
 
 @pytest.mark.points(1)
@@ -43,7 +45,7 @@ def test_linear_init(student):
     if np.any(b != 0):
         raise_check(f"Linear({nin}, {nout}).b: the biases must start at zero")
     std, want = float(W.std()), 1 / np.sqrt(nin)
-    if not 0.9 * want <= std <= 1.1 * want or abs(float(W.mean())) > 0.1 * want:
+    if not close(std, want, rtol=0.1) or not close(float(W.mean()), 0.0, atol=0.1 * want):
         raise_check(f"Linear({nin}, {nout}).W: entries have mean {W.mean():.3g} and standard "
                     f"deviation {std:.3g}; expected mean 0 and standard deviation "
                     f"1/sqrt(nin) = {want:.3g} (np.random.normal(0, 1/np.sqrt(nin), (nout, nin)))")
@@ -68,22 +70,22 @@ def test_linear_forward(student, reference, rng):
 
 
 @pytest.mark.points(2)
-def test_linear_backward_dx(student, rng):
+def test_linear_backward_dx(student, reference, rng):
     for shape in SHAPES:
-        probe(student, rng, *shape).check_dx(inputs=describe(*shape))
+        probe(student, reference, rng, *shape).check_dx(inputs=describe(*shape))
 
 
 @pytest.mark.points(2)
-def test_linear_backward_dW(student, rng):
+def test_linear_backward_dW(student, reference, rng):
     for shape in SHAPES:
-        probe(student, rng, *shape).check_param("W", inputs=describe(*shape))
+        probe(student, reference, rng, *shape).check_param("W", inputs=describe(*shape))
 
 
 @pytest.mark.points(2)
-def test_linear_backward_db(student, rng):
+def test_linear_backward_db(student, reference, rng):
     """Linear.backward stores db, the sum of dz over the batch: (1, nout) or (nout,)"""
     for shape in SHAPES:
-        probe(student, rng, *shape).check_param("b", inputs=describe(*shape), allow_squeeze=True)
+        probe(student, reference, rng, *shape).check_param("b", inputs=describe(*shape), allow_squeeze=True)
 
 
 @pytest.mark.points(1)

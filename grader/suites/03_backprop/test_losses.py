@@ -1,14 +1,16 @@
 """Hidden tests of assignment 03, part 3: CrossEntropyLoss and MSELoss, and Softmax with
 CrossEntropyLoss together (the usual output of a classifier).
 
-The loss's backward is checked against central finite differences of the student's own
-loss forward, after that forward on the same batch.
+The loss's backward is checked against central finite differences of the reference's loss
+forward at the same point, after the student's forward on the same batch gave the
+reference's value there.
 """
 import numpy as np
 import pytest
 
 from grader.checks import check_scalar
-from grader.checks.gradient import as_float, check_gradient, numerical_gradient
+from grader.checks.gradient import (as_float, check_forward_at_probe, check_gradient,
+                                    numerical_gradient)
 
 CASES = [(5, 3), (1, 4), (8, 6)]     # (N, C)
 
@@ -39,16 +41,17 @@ def test_cross_entropy_forward(student, reference, rng):
 
 
 @pytest.mark.points(2)
-def test_cross_entropy_backward(student, rng):
-    """CrossEntropyLoss.backward against finite differences of its forward"""
+def test_cross_entropy_backward(student, reference, rng):
+    """CrossEntropyLoss.backward against finite differences of the forward"""
+    ref = reference.CrossEntropyLoss()
     for N, C in CASES:
         p, y = probabilities(rng, N, C), labels(rng, N, C)
         ce = student.CrossEntropyLoss()
-        forward = ce.forward
-        loss = forward(p, y)
         what = "CrossEntropyLoss.forward(p, y)"
-        dp = ce.backward(as_float(loss, what=what))
-        numeric = numerical_gradient(lambda q: as_float(forward(q, y), what=what), p)
+        loss = as_float(ce.forward(p, y), what=what)
+        check_forward_at_probe(loss, float(ref.forward(p, y)), what=what, inputs=describe(N, C))
+        dp = ce.backward(loss)
+        numeric = numerical_gradient(lambda q: float(ref.forward(q, y)), p)
         onehot = np.eye(C)[y]
         check_gradient(dp, numeric, what="CrossEntropyLoss.backward: dp", inputs=describe(N, C),
                        batch_size=N, patterns=[
@@ -60,20 +63,21 @@ def test_cross_entropy_backward(student, rng):
 
 
 @pytest.mark.points(2)
-def test_softmax_cross_entropy_together(student, rng):
+def test_softmax_cross_entropy_together(student, reference, rng):
     """Softmax then CrossEntropyLoss: backward through both against finite differences"""
+    ref_sm, ref_ce = reference.Softmax(), reference.CrossEntropyLoss()
     for N, C in CASES:
         z, y = rng.normal(0, 2, size=(N, C)), labels(rng, N, C)
         sm, ce = student.Softmax(), student.CrossEntropyLoss()
-        sm_forward, ce_forward = sm.forward, ce.forward
         what = "CrossEntropyLoss.forward(Softmax.forward(z), y)"
-        p = sm_forward(z)
-        loss = as_float(ce_forward(p, y), what=what)
+        inputs = f"z: ({N}, {C}) float64, y: ({N},) int64 in 0..{C - 1}"
+        loss = as_float(ce.forward(sm.forward(z), y), what=what)
+        check_forward_at_probe(loss, float(ref_ce.forward(ref_sm.forward(z), y)), what=what,
+                               inputs=inputs)
         dz = sm.backward(ce.backward(loss))
-        numeric = numerical_gradient(lambda q: as_float(ce_forward(sm_forward(q), y), what=what), z)
+        numeric = numerical_gradient(lambda q: float(ref_ce.forward(ref_sm.forward(q), y)), z)
         check_gradient(dz, numeric, what="Softmax.backward(CrossEntropyLoss.backward(loss)): dz",
-                       inputs=f"z: ({N}, {C}) float64, y: ({N},) int64 in 0..{C - 1}",
-                       batch_size=N)
+                       inputs=inputs, batch_size=N)
 
 
 @pytest.mark.points(1)
@@ -87,14 +91,17 @@ def test_mse_forward(student, reference, rng):
 
 
 @pytest.mark.points(1)
-def test_mse_backward(student, rng):
-    """MSELoss.backward against finite differences of its forward"""
+def test_mse_backward(student, reference, rng):
+    """MSELoss.backward against finite differences of the forward"""
+    ref = reference.MSELoss()
     for shape in ((6, 1), (4, 3)):
         pred, target = rng.normal(size=shape), rng.normal(size=shape)
         mse = student.MSELoss()
-        forward = mse.forward
         what = "MSELoss.forward(pred, target)"
-        dpred = mse.backward(as_float(forward(pred, target), what=what))
-        numeric = numerical_gradient(lambda q: as_float(forward(q, target), what=what), pred)
+        loss = as_float(mse.forward(pred, target), what=what)
+        check_forward_at_probe(loss, float(ref.forward(pred, target)), what=what,
+                               inputs=f"pred, target: {shape} float64")
+        dpred = mse.backward(loss)
+        numeric = numerical_gradient(lambda q: float(ref.forward(q, target)), pred)
         check_gradient(dpred, numeric, what="MSELoss.backward: dpred",
                        inputs=f"pred, target: {shape} float64", batch_size=shape[0])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, check_array, check_scalar
-from grader.checks.gradient import (as_float, as_float_array, check_gradient,
-                                    numerical_gradient, parameter_gradient)
+from grader.checks.gradient import (as_float, as_float_array, check_forward_at_probe,
+                                    check_gradient, numerical_gradient, parameter_gradient)
 
 TOL = dict(rtol=1e-7, atol=1e-10)
 
@@ -77,30 +77,33 @@ def relu_inputs_away_from_zero(rng, spec, N, margin=0.05):
 
 
 @pytest.mark.points(3)
-def test_net_backward_end_to_end(student, rng):
+def test_net_backward_end_to_end(student, reference, rng):
     """Net.backward through Linear, ReLU, Tanh, Softmax and CrossEntropyLoss against finite differences"""
     N = 4
     weights, x = relu_inputs_away_from_zero(rng, SPEC_DEEP, N)
     y = rng.integers(0, 3, size=N)
     net, linears = build(student, SPEC_DEEP, weights)
     ce = student.CrossEntropyLoss()
-    forward, ce_forward = net.forward, ce.forward
+    # the finite differences are taken of the reference net with the same weights, here
+    ref_net, ref_linears = build(reference, SPEC_DEEP, weights)
+    ref_ce = reference.CrossEntropyLoss()
     what = "CrossEntropyLoss.forward(net.forward(x), y)"
+    inputs = f"{describe(SPEC_DEEP)}, x: {x.shape} float64, y: ({N},) int64"
 
     def objective(xx=None):
-        return as_float(ce_forward(forward(x if xx is None else xx), y), what=what)
+        return float(ref_ce.forward(ref_net.forward(x if xx is None else xx), y))
 
-    # analytic first: forward, loss, backward on the same batch
-    loss = objective()
+    # analytic first: the student's forward, loss, backward on the same batch
+    loss = as_float(ce.forward(net.forward(x), y), what=what)
+    check_forward_at_probe(loss, objective(), what=what, inputs=inputs)
     dx = net.backward(ce.backward(loss))
     stored = [(lin.dW, lin.db) for lin in linears]
-    inputs = f"{describe(SPEC_DEEP)}, x: {x.shape} float64, y: ({N},) int64"
     check_gradient(dx, numerical_gradient(objective, x), what="Net.backward: dx (returned)",
                    inputs=inputs, batch_size=N)
-    for i, (lin, (W, b), (dW, db)) in enumerate(zip(linears, weights, stored), 1):
-        check_gradient(dW, parameter_gradient(lin, "W", W, objective),
+    for i, (ref_lin, (W, b), (dW, db)) in enumerate(zip(ref_linears, weights, stored), 1):
+        check_gradient(dW, parameter_gradient(ref_lin, "W", W, objective),
                        what=f"Net.backward: dW of Linear layer {i}", inputs=inputs, batch_size=N)
-        check_gradient(db, parameter_gradient(lin, "b", b, objective),
+        check_gradient(db, parameter_gradient(ref_lin, "b", b, objective),
                        what=f"Net.backward: db of Linear layer {i}", inputs=inputs, batch_size=N,
                        allow_squeeze=True)
 

@@ -57,6 +57,8 @@ MUTANTS = [
                      "    return (logits", "    with torch.no_grad():\n        logits = model(X)\n"
                      "    return (logits")]),
     Mutant("no_grad missing", "evaluate builds an autograd graph",
+           advice_only="a graph that is never used changes no output; only the worker's own "
+                       "forward log shows it",
            replace=[("    with torch.no_grad():\n        logits = model(X)\n    return (logits",
                      "    logits = model(X)\n    return (logits")]),
 ]

@@ -8,7 +8,7 @@ with the worker's host pids) that the worker really holds GPU memory.
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed
+from grader.checks import CheckFailed, close
 from grader.checks.autograd import check_forward_log, check_tensor
 from grader.checks.gpu import check_used_gpu
 from grader.data import mnist_split
@@ -80,9 +80,9 @@ def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
     if devices != {"cuda"}:
         raise CheckFailed(f"{what}: after training the parameters are on {sorted(devices)}")
     (h_cpu, acc_cpu, _), (h_gpu, acc_gpu, _) = runs["cpu"], runs["cuda"]
-    if h_cpu.shape != h_gpu.shape or not np.allclose(h_gpu, h_cpu, rtol=LOSS_RTOL, atol=0):
+    if not close(h_gpu, h_cpu, rtol=LOSS_RTOL):
         raise CheckFailed(f"{what}: the losses per epoch differ from the CPU run by more than "
                           f"{LOSS_RTOL:.0%} (same seed and initial weights)")
-    if abs(acc_gpu - acc_cpu) > ACCURACY_ATOL:
+    if not close(acc_gpu, acc_cpu, atol=ACCURACY_ATOL):
         raise CheckFailed(f"{what}: test accuracy {acc_gpu:.4f} on the GPU, {acc_cpu:.4f} on "
                           f"the CPU: more than {ACCURACY_ATOL} apart")

@@ -1,10 +1,12 @@
 """Hidden tests of assignment 05, part 3: the MLP. Its parameters are read back from the
 student's process (in registration order) and its logits recomputed here from them, so
-the layer structure, the activation and "logits, no softmax" are all checked."""
+the layer structure, the activation and "logits, no softmax" are all checked. The
+parameters are what that process reports; they count only once the model's own outputs on
+the grader's inputs are shown to be the ones they give."""
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, check_array, expect_exception
+from grader.checks import CheckFailed, InvalidOutput, check_array, close, differ, expect_exception
 from grader.sandbox.harness.wire import TensorData
 
 ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
@@ -31,7 +33,9 @@ def parameters(model, what):
     return out
 
 
-def check_structure(model, n_in, hidden, n_out, what):
+def check_structure(model, n_in, hidden, n_out, what, rng, activation="relu"):
+    """The model's parameter shapes, and its logits (eval mode) on random inputs recomputed
+    here from those parameters: only then is the reported structure believed."""
     params = parameters(model, what)
     got = [tuple(p.shape) for p in params]
     want = expected_shapes(n_in, hidden, n_out)
@@ -39,6 +43,11 @@ def check_structure(model, n_in, hidden, n_out, what):
         raise CheckFailed(f"{what}: its parameters (in the order the layers were created) "
                           f"have shapes {got}; expected {want}: one nn.Linear per layer, "
                           "weight (out, in) then bias (out,)")
+    # a wide spread of inputs, so that every activation is driven into its non-linear part
+    x = rng.normal(0, 3, size=(9, n_in)).astype(np.float32)
+    check_array(model.model_outputs(x), forward(params, x, activation).astype(np.float32),
+                what=f"the logits of {what} in eval mode", inputs=f"x: {x.shape} float32",
+                rtol=1e-4, atol=1e-5)
     return params
 
 
@@ -54,11 +63,11 @@ def forward(params, x, activation):
 
 
 @pytest.mark.points(2)
-def test_mlp_layers_and_parameter_count(student):
+def test_mlp_layers_and_parameter_count(student, rng):
     """MLP has one Linear layer per hidden size plus the output layer"""
     for n_in, hidden, n_out in ((784, [64], 10), (4, [8, 8], 3), (5, [], 2), (3, (16, 4, 7), 2)):
         what = f"MLP({n_in}, {list(hidden)}, {n_out})"
-        check_structure(student.MLP(n_in, hidden, n_out), n_in, hidden, n_out, what)
+        check_structure(student.MLP(n_in, hidden, n_out), n_in, hidden, n_out, what, rng)
 
 
 @pytest.mark.points(4)
@@ -68,13 +77,7 @@ def test_mlp_forward_gives_the_logits(student, rng, activation):
     for n_in, hidden, n_out in ((6, [5, 4], 3), (4, [10], 2)):
         what = f"MLP({n_in}, {hidden}, {n_out}, activation={activation!r})"
         model = student.MLP(n_in, hidden, n_out, activation=activation)
-        params = check_structure(model, n_in, hidden, n_out, what)
-        # a wide spread of inputs, so that every activation is driven into its non-linear part
-        x = rng.normal(0, 3, size=(9, n_in)).astype(np.float32)
-        got = model.model_outputs(x)
-        check_array(got, forward(params, x, activation).astype(np.float32),
-                    what=f"the logits of {what} in eval mode",
-                    inputs=f"x: {x.shape} float32", rtol=1e-4, atol=1e-5)
+        check_structure(model, n_in, hidden, n_out, what, rng, activation)
 
 
 @pytest.mark.points(1)
@@ -90,9 +93,9 @@ def test_mlp_dropout_only_in_training_mode(student, rng):
     x = rng.normal(size=(16, 20)).astype(np.float32)
     what = "MLP(20, [64, 64], 5, dropout=0.5)"
     model = student.MLP(20, [64, 64], 5, dropout=0.5)
-    params = check_structure(model, 20, [64, 64], 5, what)
+    params = check_structure(model, 20, [64, 64], 5, what, rng)
     first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
-    if np.allclose(first, second):
+    if not differ(first, second, rtol=1e-6, atol=1e-7):
         raise CheckFailed(f"{what}: two forward passes in training mode gave the same logits; "
                           "dropout should drop a random half of the hidden units each time")
     check_array(model.model_outputs(x), forward(params, x, "relu").astype(np.float32),
@@ -101,6 +104,6 @@ def test_mlp_dropout_only_in_training_mode(student, rng):
     what = "MLP(20, [64, 64], 5) (dropout=0.0)"
     model = student.MLP(20, [64, 64], 5)
     first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
-    if not np.allclose(first, second, rtol=1e-6, atol=1e-7):
+    if not close(first, second, rtol=1e-6, atol=1e-7):
         raise CheckFailed(f"{what}: two forward passes in training mode gave different logits; "
                           "with dropout=0.0 nothing may be dropped")

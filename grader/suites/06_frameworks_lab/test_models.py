@@ -1,10 +1,11 @@
 """Hidden tests of assignment 06, part 1: the models build_model returns, for either track
 (a torch.nn.Module or a Keras 3 model). Only outputs and sizes are used, so both pass the
-same way."""
+same way. A model's layers are read as the weights its process reports; they are believed
+only once the model's own outputs on the grader's inputs are the outputs of those weights."""
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, expect_exception
+from grader.checks import CheckFailed, InvalidOutput, close, differ, expect_exception
 
 CLASSES = {"iris": (4, 3), "mnist": (784, 10)}
 
@@ -21,15 +22,63 @@ def outputs(model, x, what):
     return got.astype(np.float64)
 
 
-def parameter_count(model, what) -> int:
-    """The number of trainable numbers: Keras's count_params(), else the torch parameters."""
-    if model.has("count_params"):
-        n = model.count_params()
+ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+               "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "elu": lambda z: np.where(z > 0, z, np.expm1(z)),
+               "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z)}
+
+
+def dense_layers(model, what) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The model's dense layers as (W (in, out), b) pairs, as its process reports them: a
+    Keras model's get_weights(), else a torch module's parameters in registration order."""
+    if model.has("get_weights"):
+        arrays, orientation = model.get_weights(), "keras"
     else:
-        n = sum(int(np.prod(p.array.shape)) for _, p in model.model_state()["parameters"])
-    if type(n) is not int:
-        raise InvalidOutput(f"{what}: could not count its parameters")
-    return n
+        arrays = [p.array for _, p in model.model_state()["parameters"]]
+        orientation = "torch"
+    if type(arrays) not in (list, tuple) or len(arrays) % 2 or not all(
+            type(a) is np.ndarray and a.dtype.kind == "f" and np.isfinite(a).all() for a in arrays):
+        raise InvalidOutput(f"{what}: its weights are not pairs of a weight matrix and a bias")
+    layers = []
+    for W, b in zip(arrays[0::2], arrays[1::2]):
+        W = W.astype(np.float64)
+        W = W.T if orientation == "torch" and W.ndim == 2 else W
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise CheckFailed(f"{what}: a layer has weights {W.shape} and bias {b.shape}; "
+                              "expected dense layers with a bias each")
+        layers.append((W, b.astype(np.float64)))
+    return layers
+
+
+def computes(layers, x, out) -> bool:
+    """Whether outputs `out` for inputs `x` are the dense layers' (a hidden activation of
+    ACTIVATIONS between them; logits, or their softmax as a Keras model may give)."""
+    for act in ACTIVATIONS.values():
+        h = x.astype(np.float64)
+        try:
+            for i, (W, b) in enumerate(layers):
+                h = h @ W + b
+                if i < len(layers) - 1:
+                    h = act(h)
+        except ValueError:
+            return False
+        z = h - h.max(axis=1, keepdims=True)
+        soft = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        if close(out, h, rtol=1e-3, atol=1e-4) or close(out, soft, rtol=1e-3, atol=1e-5):
+            return True
+    return False
+
+
+def parameter_count(model, problem, rng, what) -> int:
+    """The number of trainable numbers of the model's dense layers, once its outputs on
+    random inputs are shown to be what those layers compute."""
+    layers = dense_layers(model, what)
+    n_in = CLASSES[problem][0]
+    x = rng.normal(0, 2, size=(16, n_in)).astype(np.float32)
+    if not layers or not computes(layers, x, outputs(model, x, what)):
+        raise CheckFailed(f"{what}: its outputs are not those of its dense layers' weights "
+                          "(a dense layer with bias for each hidden size and the output "
+                          "layer, an activation between them)")
+    return sum(W.size + b.size for W, b in layers)
 
 
 def expected_count(problem, hidden):
@@ -47,12 +96,12 @@ def test_build_model_output_shapes(student, rng):
 
 
 @pytest.mark.points(2)
-def test_build_model_has_the_layers_asked_for(student):
+def test_build_model_has_the_layers_asked_for(student, rng):
     """build_model has one dense layer per hidden size, plus the output layer"""
     for problem, hidden in (("iris", ()), ("iris", (16,)), ("mnist", (64, 32)), ("iris", (8, 8, 8))):
         what = f"build_model({problem!r}, {hidden})"
-        got, want = parameter_count(student.build_model(problem, hidden), what), \
-            expected_count(problem, hidden)
+        got = parameter_count(student.build_model(problem, hidden), problem, rng, what)
+        want = expected_count(problem, hidden)
         if got != want:
             raise CheckFailed(f"{what}: {got} parameters, expected {want} (a dense layer with "
                               "bias for each hidden size, then the output layer)")
@@ -71,9 +120,8 @@ def test_hidden_layers_are_not_linear(student, rng):
         f = {k: outputs(model, v, what) for k, v in
              (("a", a), ("b", b), ("a+b", a + b), ("0", zero))}
         # an affine map f satisfies f(a) + f(b) = f(a + b) + f(0) exactly
-        gap = np.abs(f["a"] + f["b"] - f["a+b"] - f["0"]).max()
         scale = max(np.abs(f["a+b"]).max(), np.abs(f["a"]).max(), 1e-6)
-        if not gap > 1e-3 * scale:
+        if not differ(f["a"] + f["b"], f["a+b"] + f["0"], atol=1e-3 * scale):
             raise CheckFailed(f"{what}: the model's outputs are an affine function of its "
                               "inputs; put an activation such as ReLU after each hidden layer")
 

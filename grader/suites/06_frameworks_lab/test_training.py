@@ -1,20 +1,19 @@
 """Hidden tests of assignment 06, part 2: fit and predict, and the accuracy of single- and
 multi-layer networks on the hidden test splits of iris and MNIST.
 
-The student's process gets the training split and the test inputs; the test labels stay
-here. Each of the four networks is trained once per submission (cached for the tests that
+The student's process gets the training split and the test inputs (MNIST's perturbed,
+grader.data.perturb_images); the test labels stay here. Each of the four networks is trained once per submission (cached for the tests that
 use it); the accuracy comes from the model's outputs (logits or probabilities, either
 track), so a broken `predict` costs only predict's own test. Thresholds: calibrate.py
 beside this file (reference, 10 seeds).
 """
 import functools
-import weakref
 
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array
-from grader.data import mnist_split, stratified_split
+from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close
+from grader.data import mnist_split, perturb_images, stratified_split
 
 # name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
 # reproduces the calibration below (reference, 10 seeds, accuracy on the hidden test split;
@@ -69,23 +68,19 @@ def check_history(history, epochs, what):
     return values
 
 
-_TRAINED = weakref.WeakKeyDictionary()     # session -> {run name: (generation, model, history)}
-
-
 def trained(student, rng, name):
-    """The student's model for one run, trained by the student's fit; cached per worker."""
-    session = object.__getattribute__(student, "_session")
-    runs = _TRAINED.setdefault(session, {})
+    """The student's model for one run, trained by the student's fit; kept for this
+    submission's worker."""
     seed = int(rng.integers(2**31))
-    if name in runs and runs[name][0] == session.generation:
-        return runs[name][1:]
-    problem, hidden, epochs, lr, _ = RUNS[name]
-    split = split_of(problem)
-    student.reseed(seed)
-    model = student.build_model(problem, hidden)
-    history = student.fit(model, split.x_train, split.y_train, epochs, lr)
-    runs[name] = (session.generation, model, history)
-    return model, history
+
+    def train():
+        problem, hidden, epochs, lr, _ = RUNS[name]
+        split = split_of(problem)
+        student.reseed(seed)
+        model = student.build_model(problem, hidden)
+        history = student.fit(model, split.x_train, split.y_train, epochs, lr)
+        return model, history
+    return student.remembered(("fit", name), train)
 
 
 def outputs(model, x, n_out, what):
@@ -108,7 +103,8 @@ def test_accuracy_on_the_hidden_test_split(student, rng, credit, name):
     model, history = trained(student, rng, name)
     what = describe(name)
     check_history(history, epochs, what)
-    out = outputs(model, split.x_test, 3 if problem == "iris" else 10, what)
+    x_test = split.x_test if problem == "iris" else perturb_images(split.x_test, rng)
+    out = outputs(model, x_test, 3 if problem == "iris" else 10, what)
     accuracy = float(np.mean(out.argmax(axis=1) == split.y_test))
     award_tiers(credit, accuracy, tiers, what=what)
 
@@ -148,12 +144,12 @@ def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
     before = outputs(model, x, 3, what)
     losses = check_history(student.fit(model, x, y, 2, 0.0), 2, what)
     after = outputs(model, x, 3, what)
-    if not np.allclose(after, before, rtol=1e-5, atol=1e-6):
+    if not close(after, before, rtol=1e-5, atol=1e-6):
         raise CheckFailed(f"{what}: the model changed; with lr=0.0 no step may move the "
                           "weights (pass lr to the optimizer)")
     want = cross_entropy(before, y)
     for epoch, loss in enumerate(losses, 1):
-        if not abs(loss - want) <= 1e-3 * want + 1e-5:
+        if not close(loss, want, rtol=1e-3, atol=1e-5):
             raise CheckFailed(
                 f"{what}: epoch {epoch} reports a loss {abs(loss - want) / want:.2%} away from "
                 "the mean cross-entropy of the model's outputs over the samples; report the "

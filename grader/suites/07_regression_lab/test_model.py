@@ -3,7 +3,7 @@ predict's mapping back to the target's units. No real training here: that is par
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, check_array, expect_exception
+from grader.checks import CheckFailed, check_array, close, expect_exception
 from grader.checks.properties import check_number, check_output
 
 
@@ -86,7 +86,7 @@ def test_train_regressor_uses_the_named_loss(student, rng, loss):
     want = expected_loss(loss, pred.astype(np.float64), y.astype(np.float64))
     for epoch, value in enumerate(history):
         got = check_number(value, what=f"{what}: the loss of epoch {epoch}", inputs=inputs)
-        if not np.isclose(got, want, rtol=1e-4, atol=1e-6):
+        if not close(got, want, rtol=1e-4, atol=1e-6):
             hint = ""
             if loss != "mse" and np.isclose(got, expected_loss("mse", pred, y), rtol=1e-4):
                 hint = "; it is the mean squared error: the loss name is not used"

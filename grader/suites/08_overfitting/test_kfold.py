@@ -4,7 +4,7 @@ score_fn: functions of the student's module, passed as handles, run in the worke
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, expect_exception
+from grader.checks import CheckFailed, InvalidOutput, close, expect_exception
 from grader.checks.properties import check_number, check_output
 
 
@@ -122,7 +122,7 @@ def test_cross_validate(student, reference, rng):
         expected = [check_number(student.polynomial_mse(student.polynomial_fit(x[tr], y[tr]),
                                                         x[va], y[va]), what=score)
                     for tr, va in folds]
-        if np.allclose(scores, expected, rtol=1e-6, atol=1e-9):
+        if close(scores, expected, rtol=1e-6, atol=1e-9):
             continue
         on_train = [reference.polynomial_mse(reference.polynomial_fit(x[tr], y[tr]), x[tr], y[tr])
                     for tr, _ in folds]
