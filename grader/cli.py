@@ -80,7 +80,7 @@ def cmd_grade(args) -> int:
     from rich.markup import escape
 
     from grader.course import list_assignments
-    from grader.grading import default_jobs, grade_class
+    from grader.grading import Interrupted, OutputLocked, default_jobs, grade_class
     from grader.reports import print_gradebook, print_summary, write_reports
     from grader.submissions import discover
 
@@ -103,6 +103,9 @@ def cmd_grade(args) -> int:
                         f"{', '.join(list_assignments())})")
     out = Path(args.out)
     jobs = args.jobs or default_jobs()
+    isolation = _isolation_or_refuse(getattr(args, "allow_reduced_isolation", False))
+    if isolation != "bubblewrap":
+        console.print(f"[yellow]warning:[/] grading in {escape(isolation)}")
     progress = _progress(len(subs), "grading")
     done = []
 
@@ -120,12 +123,19 @@ def cmd_grade(args) -> int:
             progress.start()
         summaries, skipped = grade_class(subs, out, jobs=jobs, resume=not args.no_resume,
                                          on_done=on_done, on_skip=on_skip)
-    except KeyboardInterrupt:
+    except OutputLocked as exc:
+        raise UserError(str(exc)) from None
+    except Interrupted as exc:
         if progress:
             progress.stop()
-        console.print(f"interrupted: {len(done)} submissions graded and kept in {out}; "
-                      "run the same command again to resume")
-        return 130
+        # what was completed is kept, and the gradebook shows it; nothing half-graded is
+        try:
+            write_reports(out, release_hidden=getattr(args, "release_hidden", False))
+        except Exception as problem:  # noqa: BLE001  the interruption is what to report
+            console.print(f"[yellow]warning:[/] the reports could not be written: {problem}")
+        console.print(f"interrupted: {len(exc.graded)} of {len(subs)} graded; run the same "
+                      "command again to resume")
+        return 128 + exc.signum
     finally:
         if progress:
             progress.stop()
@@ -155,6 +165,25 @@ def cmd_grade(args) -> int:
     else:
         _where(out, console)
     return 1 if internal else 0
+
+
+INSTALL_BWRAP = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass "
+                 "--allow-reduced-isolation (or set allow_reduced_isolation = true under "
+                 "[grading] in course.toml) to grade with less isolation, stated in every result")
+
+
+def _isolation_or_refuse(allowed: bool) -> str:
+    """How student code will run; without a working bubblewrap only when asked for."""
+    from grader.course import course_config
+    from grader.sandbox.worker import isolation_mode, is_reduced
+
+    mode = isolation_mode()
+    explicit = os.environ.get("GRADER_ISOLATION") == "reduced"
+    allowed = allowed or explicit or bool(
+        course_config().get("grading", {}).get("allow_reduced_isolation"))
+    if is_reduced(mode) and not allowed:
+        raise UserError(f"student code would run with {mode}: {INSTALL_BWRAP}")
+    return mode
 
 
 def cmd_check(args) -> int:
@@ -242,9 +271,10 @@ def cmd_demo(args) -> int:
     from grader.course import course_root
 
     examples = course_root() / "examples" / "submissions"
+    # the example class is the course's own code: no need for bubblewrap to run it
     ns = argparse.Namespace(submissions=str(examples), assignment=[], student=[], jobs=args.jobs,
                             out=args.out, no_resume=args.no_resume, json=args.json,
-                            release_hidden=args.release_hidden)
+                            release_hidden=args.release_hidden, allow_reduced_isolation=True)
     code = cmd_grade(ns)
     return 0 if code in (0, 1) else code     # the demo class is meant to contain failures
 
@@ -351,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-resume", action="store_true", help="re-grade unchanged submissions too")
     g.add_argument("--nbgrader-db", metavar="GRADEBOOK",
                    help="also write the scores into this nbgrader gradebook.db")
+    g.add_argument("--allow-reduced-isolation", action="store_true",
+                   help="grade even where bubblewrap cannot run (stated in every result)")
     _report_options(g)
     g.set_defaults(fn=cmd_grade)
 

@@ -97,6 +97,24 @@ def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
     )
 
 
+COURSE_CONFIG = "course.toml"
+
+
+def course_config(root: Path | None = None) -> dict:
+    """The course's own settings, `course.toml` at the course root (optional), e.g.
+
+        [grading]
+        allow_reduced_isolation = true    # grade where bubblewrap cannot run (README)
+    """
+    path = (root or course_root()) / COURSE_CONFIG
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CourseError(f"{path}: invalid TOML: {exc}") from None
+
+
 def list_assignments() -> list[str]:
     found = {p.parent.name for p in suites_dir().glob("*/assignment.toml")}
     if not found:      # a student bundle

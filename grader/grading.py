@@ -7,8 +7,10 @@ grader fingerprint are unchanged, so a killed batch resumes where it stopped.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import functools
 import hashlib
 import json
@@ -16,7 +18,9 @@ import multiprocessing
 import os
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -98,7 +102,7 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
     secret = secret or course_secret()
     extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "graded",
              "secret_id": secret_id(secret),
-             "reason": None, "content_hash": sub.content_hash(),
+             "reason": None, "content_hash": sub.content_hash(), "warnings": sub.warnings(),
              "fingerprint": fingerprint(sub.assignment), "isolation": isolation_mode(),
              "skipped": [], "internal_errors": 0, "stdout_tail": "", "stderr_tail": "",
              "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -109,9 +113,19 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
         except UngradableSubmission as exc:
             extra.update(verdict="ungradable", reason=str(exc))
             return _result([], extra, started, full_marks=max_score(assignment.id))
+        except (OSError, ValueError, RecursionError, MemoryError) as exc:
+            # its files could not be read or converted (odd names, a notebook too deeply
+            # nested...): this submission's problem, told in one line
+            extra.update(verdict="ungradable", reason=f"its files could not be read "
+                                                      f"({type(exc).__name__}: {_first_line(exc)})")
+            return _result([], extra, started, full_marks=max_score(assignment.id))
         ctx = GradingContext(sub, assignment, prepared, work / "logs", secret)
         plugin = GradingPlugin(ctx)
         code = pytest.main(_pytest_args(assignment), plugins=[plugin])
+        if code == pytest.ExitCode.INTERRUPTED:
+            # Ctrl-C or SIGTERM reached pytest, which stopped: half a submission is never
+            # a result
+            raise KeyboardInterrupt
         tests = settle_internal_errors(plugin.results, sub, assignment, ctx.secret)
         if plugin.collection_errors or code not in (0, 1):
             extra["internal_errors"] = max(1, len(plugin.collection_errors))
@@ -269,10 +283,48 @@ def is_up_to_date(out: Path, sub: Submission, secret: str) -> bool:
 
 
 def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
+    """Grade one submission and write its results; whatever goes wrong stays with this one
+    submission (SANDBOX.md rule 7): a failure of the grader is recorded as a result that the
+    next run grades again, never an exception that stops the class."""
     from grader.reports import write_submission_outputs
-    result = grade_submission(sub, secret)
-    write_submission_outputs(Path(out), result)
+    try:
+        result = grade_submission(sub, secret)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001  one submission's failure must not stop the class
+        result = failed_result(sub, f"the grader failed on this submission "
+                                    f"({type(exc).__name__}: {_first_line(exc)})")
+    try:
+        write_submission_outputs(Path(out), result)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        summary = _summary(result)
+        summary.update(verdict="ungradable", internal_errors=1,
+                       reason=f"its results could not be written ({type(exc).__name__}: "
+                              f"{_first_line(exc)})")
+        return summary
     return _summary(result)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def failed_result(sub: Submission, reason: str) -> dict:
+    """The result of a submission the grader could not grade through its own fault: worth 0
+    now, its full marks kept, and graded again by the next run (internal_errors)."""
+    try:
+        full = max_score(sub.assignment)
+    except Exception:  # noqa: BLE001
+        full = 0.0
+    extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "ungradable",
+             "reason": reason, "content_hash": None, "fingerprint": None, "secret_id": None,
+             "isolation": "", "skipped": [], "internal_errors": 1, "stdout_tail": "",
+             "stderr_tail": "",
+             "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    return _result([], extra, time.monotonic(), full_marks=full)
 
 
 def _summary(result: dict) -> dict:
@@ -283,6 +335,12 @@ def _summary(result: dict) -> dict:
 
 
 def _warm_up() -> None:
+    # A pool process dies with the process that started it (kill -9 of the grader included),
+    # and leaves Ctrl-C to the grader, which stops the pool itself: it never saves half a
+    # submission on its own.
+    from grader.lifeline import die_with_parent
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import pytest  # noqa: F401  pay the imports once per pool process
     import grader.plugin  # noqa: F401
 
@@ -291,8 +349,25 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def _kill_pool(pool) -> None:
+    """End every process of a pool now; their workers die with them (bwrap's
+    --die-with-parent, and the harness watches the grader's pipe)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for process in processes:
+        try:
+            process.join(5)
+        except (OSError, ValueError, AssertionError, AttributeError):
+            pass
+
+
 def run_many(tasks, jobs: int, fn, on_done=None) -> list:
-    """Run fn(*task) for every task, in this process (jobs=1) or a pool of processes."""
+    """Run fn(*task) for every task, in this process (jobs=1) or a pool of processes.
+    KeyboardInterrupt (Ctrl-C, or SIGTERM under `stoppable`) stops the pool at once."""
     results = []
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -302,34 +377,115 @@ def run_many(tasks, jobs: int, fn, on_done=None) -> list:
                 on_done(r)
         return results
     ctx = multiprocessing.get_context("forkserver")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up) as pool:
+    # the forkserver, the pool processes' parent, dies with the grader too
+    ctx.set_forkserver_preload(["grader.lifeline"])
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up)
+    futures = []
+    try:
         futures = [pool.submit(fn, *task) for task in tasks]
-        try:
-            for fut in cf.as_completed(futures):
-                if on_done:
-                    on_done(fut.result())
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+        for fut in cf.as_completed(futures):
+            if on_done:
+                on_done(fut.result())
         results = [fut.result() for fut in futures]     # in the order of the tasks
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        _kill_pool(pool)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return results
+
+
+# --- stopping and the output folder -------------------------------------------------------
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a grading run; `signum` says which, `graded` what was kept."""
+
+    def __init__(self, signum: int, graded: list[dict]):
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum, self.graded = signum, graded
+
+
+class OutputLocked(Exception):
+    """Another grading run is writing to the same output folder."""
+
+
+_stop_signal: int | None = None
+
+
+def _stop(signum, frame):
+    global _stop_signal
+    _stop_signal = signum
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stoppable():
+    """While grading: SIGINT (Ctrl-C, or a signal to this pid alone) and SIGTERM (a cluster
+    pre-empting the job) stop the run the same way, as KeyboardInterrupt here."""
+    global _stop_signal
+    _stop_signal = None
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path):
+    """One grading run per output folder: a second one is refused, not interleaved."""
+    path = Path(out) / ".grader.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            raise OutputLocked(f"another grading run (pid {holder}) is writing to {out}; wait "
+                               "for it to finish, or grade into another --out folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume: bool = True,
                 on_done=None, on_skip=None) -> tuple[list[dict], int]:
-    """Grade every submission not already graded; returns (summaries, number skipped)."""
+    """Grade every submission not already graded; returns (summaries, number skipped).
+
+    Raises Interrupted on Ctrl-C or SIGTERM: the submissions in progress are discarded (no
+    partial score is saved), the finished ones are kept, and a re-run resumes. Raises
+    OutputLocked when another run writes to `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = []
-    skipped = 0
-    secret = course_secret()
-    for sub in submissions:
-        if resume and is_up_to_date(out, sub, secret):
-            skipped += 1
-            if on_skip:
-                on_skip(sub)
-        else:
-            todo.append(sub)
-    summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write, on_done)
+    done: list[dict] = []
+
+    def finished(summary):
+        done.append(summary)
+        if on_done:
+            on_done(summary)
+
+    with output_lock(out), stoppable():
+        try:
+            todo = []
+            skipped = 0
+            secret = course_secret()
+            for sub in submissions:
+                if resume and is_up_to_date(out, sub, secret):
+                    skipped += 1
+                    if on_skip:
+                        on_skip(sub)
+                else:
+                    todo.append(sub)
+            summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write,
+                                 finished)
+        except KeyboardInterrupt:
+            raise Interrupted(_stop_signal or signal.SIGINT, done) from None
     return summaries, skipped

@@ -364,19 +364,25 @@ def write_feedback_pages(out_dir: Path, results: list[dict] | None = None, relea
     for r in results:
         try:
             folder = submission_dir(out_dir, r)
-        except ValueError as exc:
+            changed += _write_if_changed(folder / "feedback.md",
+                                         render_feedback_markdown(r, release_hidden))
+            changed += _write_if_changed(folder / "feedback.html",
+                                         render_feedback_html(r, release_hidden))
+        except (ValueError, OSError) as exc:    # one student's page never costs the others'
             if warnings is not None:
                 warnings.append(str(exc))
             continue
-        changed += _write_if_changed(folder / "feedback.md", render_feedback_markdown(r, release_hidden))
-        changed += _write_if_changed(folder / "feedback.html", render_feedback_html(r, release_hidden))
         by_student.setdefault(_student(r), []).append(r)
     for student, own in by_student.items():
         context = student_context(student, own, release_hidden)
-        changed += _write_if_changed(out_dir / student / "feedback.md",
-                                     _md_env.get_template("student.md.j2").render(context))
-        changed += _write_if_changed(out_dir / student / "feedback.html",
-                                     _html_env.get_template("student.html.j2").render(context))
+        try:
+            changed += _write_if_changed(out_dir / student / "feedback.md",
+                                         _md_env.get_template("student.md.j2").render(context))
+            changed += _write_if_changed(out_dir / student / "feedback.html",
+                                         _html_env.get_template("student.html.j2").render(context))
+        except (ValueError, OSError) as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
     return changed
 
 
@@ -511,7 +517,8 @@ def write_gradebook(out_dir: Path, assignment_ids: list[str] | None = None,
     path = Path(out_dir) / "grades.csv"
     results = collect_results(out_dir) if results is None else results
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(results, assignment_ids))
+    rows = [[inert(cell) for cell in row] for row in gradebook_rows(results, assignment_ids)]
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     atomic_write_text(path, buffer.getvalue())
     return path
 
@@ -813,9 +820,21 @@ def write_reports(out_dir: Path, release_hidden: bool = False) -> dict:
     grades.csv, every feedback page, report.html. Returns the results and what was written."""
     warnings: list[str] = []
     results = collect_results(out_dir, warnings)
-    gradebook = write_gradebook(out_dir, results=results)
-    pages = write_feedback_pages(out_dir, results, release_hidden, warnings)
-    report = write_class_report(out_dir, results, warnings)
+
+    def attempt(what, write, default):
+        # one failing output (a disk error, an odd result) never costs the others
+        try:
+            return write()
+        except Exception as exc:  # noqa: BLE001
+            warnings.append(f"{what} could not be written: {type(exc).__name__}: {exc}")
+            return default
+
+    gradebook = attempt("grades.csv", lambda: write_gradebook(out_dir, results=results),
+                        Path(out_dir) / "grades.csv")
+    pages = attempt("the feedback pages",
+                    lambda: write_feedback_pages(out_dir, results, release_hidden, warnings), 0)
+    report = attempt("report.html", lambda: write_class_report(out_dir, results, warnings),
+                     Path(out_dir) / "report.html")
     return {"results": results, "gradebook": gradebook, "report": report, "pages_changed": pages,
             "warnings": warnings}
 
@@ -856,6 +875,12 @@ def export_rows(results: list[dict], fmt: str) -> list[list[str]]:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula (=, +, -, @)
+    gets a leading apostrophe (OWASP's advice for CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def export_text(results: list[dict], fmt: str) -> str:

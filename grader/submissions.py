@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,21 +35,59 @@ class Submission:
     assignment: str
     path: Path
 
+    def _walk(self) -> tuple[list[Path], list[Path]]:
+        """(regular files, symbolic links) below the submission folder, sorted. Links are
+        never followed, so nothing outside the submissions root is read (SANDBOX.md rule 7)."""
+        files, links = [], []
+        for top, dirs, names in os.walk(self.path, followlinks=False):
+            top = Path(top)
+            kept = []
+            for d in sorted(dirs):
+                if d in IGNORED or d.startswith("."):
+                    continue
+                if (top / d).is_symlink():
+                    links.append(top / d)
+                else:
+                    kept.append(d)
+            dirs[:] = kept
+            for name in sorted(names):
+                if name in IGNORED or name.startswith("."):
+                    continue
+                p = top / name
+                if p.is_symlink():
+                    links.append(p)
+                elif p.is_file():
+                    files.append(p)
+        return sorted(files), sorted(links)
+
     def files(self) -> list[Path]:
-        out = []
-        for p in sorted(self.path.rglob("*")):
-            rel = p.relative_to(self.path)
-            if any(part in IGNORED or part.startswith(".") for part in rel.parts):
-                continue
-            if p.is_file() and not p.is_symlink():
-                out.append(p)
-        return out
+        return self._walk()[0]
+
+    def warnings(self) -> list[str]:
+        """What the student should know about how the folder was read (one line each)."""
+        return [f"{shown(p.relative_to(self.path))} is a symbolic link: it was not followed; "
+                "hand in the file itself" for p in self._walk()[1]]
 
     def content_hash(self) -> str:
+        """A digest of every file's name and content. Each file is read in blocks, at most
+        MAX_FILE_BYTES of it (a larger one is ungradable anyway; its size still counts), so a
+        huge or sparse file costs no more than that."""
         h = hashlib.sha256()
         for p in self.files():
-            h.update(str(p.relative_to(self.path)).encode() + b"\0")
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+            h.update(os.fsencode(p.relative_to(self.path)) + b"\0")
+            try:
+                size = p.stat().st_size
+                with open(p, "rb") as f:
+                    left = min(size, MAX_FILE_BYTES + 1)
+                    while left > 0:
+                        block = f.read(min(left, 1 << 20))
+                        if not block:
+                            break
+                        h.update(block)
+                        left -= len(block)
+                h.update(f"\0{size}\n".encode())
+            except OSError as exc:
+                h.update(f"\0unreadable {exc.errno}\n".encode())
         return h.hexdigest()
 
     def prepare(self, assignment: Assignment, dest: Path) -> Path:
@@ -110,9 +149,40 @@ class Submission:
         return names
 
 
+# Files that a grading run writes at the top of its output folder: a student folder of one
+# of these names would collide with them.
+RESERVED_NAMES = frozenset({"grades.csv", "report.html", "canvas-grades.csv",
+                            "moodle-grades.csv", "csv-grades.csv"})
+
+
+def student_name_problem(name: str) -> str | None:
+    """Why a folder name cannot be a student id (None when it can)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8; rename it"
+    if name in RESERVED_NAMES:
+        return f"a student named {name} would overwrite the run's own {name}; rename it"
+    return None
+
+
+def shown(path) -> str:
+    """A path as text that can always be printed (undecodable bytes of a name as U+FFFD)."""
+    return os.fsencode(str(path)).decode("utf-8", "replace")
+
+
+def _entries(folder: Path, warnings: list[str]) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        warnings.append(f"{shown(folder)}: cannot be read ({exc.strerror}), skipped")
+        return []
+
+
 def discover(root: Path, assignments: list[str] | None = None,
              students: list[str] | None = None) -> tuple[list[Submission], list[str]]:
-    """All submissions under root, and warnings about folders that are not submissions."""
+    """All submissions under root, and warnings about folders that are not submissions.
+    Symbolic links are never followed: a linked folder could lead out of the root."""
     root = Path(root)
     if not root.is_dir():
         raise CourseError(f"submissions folder {root} does not exist")
@@ -122,18 +192,33 @@ def discover(root: Path, assignments: list[str] | None = None,
         if unknown:
             raise CourseError(f"unknown assignment {unknown[0]} (known: {', '.join(sorted(known))})")
     found, warnings = [], []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in IGNORED
-                              and not p.name.startswith(".")):
-        if students and student_dir.name not in students:
+    for student_dir in _entries(root, warnings):
+        name = student_dir.name
+        if name in IGNORED or name.startswith("."):
             continue
-        for adir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+        if student_dir.is_symlink():
+            warnings.append(f"{shown(student_dir)}: a symbolic link, not followed; skipped")
+            continue
+        if not student_dir.is_dir() or (students and name not in students):
+            continue
+        problem = student_name_problem(name)
+        if problem:
+            warnings.append(f"{shown(student_dir)}: skipped: {problem}")
+            continue
+        for adir in _entries(student_dir, warnings):
+            if adir.name.startswith("."):
+                continue
+            if adir.is_symlink():
+                warnings.append(f"{shown(adir)}: a symbolic link, not followed; skipped")
+                continue
+            if not adir.is_dir():
+                continue
             if adir.name not in known:
-                if not adir.name.startswith("."):
-                    warnings.append(f"{adir}: not a known assignment, skipped")
+                warnings.append(f"{shown(adir)}: not a known assignment, skipped")
                 continue
             if assignments and adir.name not in assignments:
                 continue
-            found.append(Submission(student_dir.name, adir.name, adir))
+            found.append(Submission(name, adir.name, adir))
     if students:
         missing = sorted(set(students) - {s.student for s in found})
         warnings.extend(f"no submission found for student {s}" for s in missing)

@@ -152,7 +152,7 @@ def test_a_gpu_worker_is_held_to_its_memory_limit_by_polling(monkeypatch, tmp_pa
     fake_nodes(monkeypatch, ["nvidia0"])
     bwrap_args = worker_module._bwrap_args
     monkeypatch.setattr(worker_module, "_bwrap_args",
-                        lambda sub, size, gpu: bwrap_args(sub, size, False))
+                        lambda sub, size, gpu, forbidden=(): bwrap_args(sub, size, False, forbidden))
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "mod.py").write_text("import numpy as np, time\n"

@@ -1,7 +1,8 @@
 """grader.checks.gradient: a correct backward passes, and each mistake it recognises is named.
 
 The checks take any object with forward/backward (in a suite, a proxy handle to the
-student's layer); here they probe plain local layers, correct ones and buggy ones.
+student's layer) and the reference's layer of the same kind, whose forward the finite
+differences are taken of; here they probe plain local layers, correct ones and buggy ones.
 """
 import numpy as np
 import pytest
@@ -78,7 +79,7 @@ class Tanh:
 
 def linear_probe(bug=None, N=5, nin=4, nout=3, seed=0):
     rng = np.random.default_rng(seed)
-    return LayerProbe(Linear(nin, nout, bug), rng.normal(size=(N, nin)), rng=rng,
+    return LayerProbe(Linear(nin, nout, bug), Linear(nin, nout), rng.normal(size=(N, nin)), rng=rng,
                       params={"W": rng.normal(size=(nout, nin)), "b": rng.normal(size=(1, nout))},
                       name="Linear")
 
@@ -191,30 +192,57 @@ def test_softmax_and_cross_entropy_together():
 def test_known_mistakes_given_as_patterns_are_named():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(4, 5))
-    p = LayerProbe(Softmax(elementwise=True), x, rng=rng, name="Softmax")
+    p = LayerProbe(Softmax(elementwise=True), Softmax(), x, rng=rng, name="Softmax")
     with pytest.raises(CheckFailed, match="most likely the elementwise p"):
         p.check_dx(patterns=[(p.out * (1 - p.out) * p.G, "the elementwise p * (1 - p) * dp")])
-    t = LayerProbe(Tanh(from_input=True), x, rng=rng, name="Tanh")
+    t = LayerProbe(Tanh(from_input=True), Tanh(), x, rng=rng, name="Tanh")
     with pytest.raises(CheckFailed, match=r"most likely \(1 - x\*\*2\) \* dy"):
         t.check_dx(patterns=[((1 - x ** 2) * t.G, "(1 - x**2) * dy from the input x")])
-    assert LayerProbe(Tanh(), x, rng=rng, name="Tanh").check_dx() < GRAD_RTOL
+    assert LayerProbe(Tanh(), Tanh(), x, rng=rng, name="Tanh").check_dx() < GRAD_RTOL
 
 
-def test_a_forward_that_ignores_the_parameter_is_named():
-    class Frozen(Linear):
-        def __init__(self):
-            super().__init__(4, 3)
-            self.W_used = np.ones((3, 4))
+class Frozen(Linear):
+    """Uses a copy of W made in __init__, not the W the grader sets."""
 
-        def forward(self, x):
-            self.x = x
-            return x @ self.W_used.T + self.b
+    def __init__(self):
+        super().__init__(4, 3)
+        self.W_used = np.ones((3, 4))
 
+    def forward(self, x):
+        self.x = x
+        return x @ self.W_used.T + self.b
+
+
+def test_a_forward_that_ignores_the_parameter_fails_before_its_gradient_is_trusted():
     rng = np.random.default_rng(4)
-    p = LayerProbe(Frozen(), rng.normal(size=(5, 4)), rng=rng,
+    p = LayerProbe(Frozen(), Linear(4, 3), rng.normal(size=(5, 4)), rng=rng,
                    params={"W": rng.normal(size=(3, 4)), "b": np.zeros((1, 3))}, name="Linear")
-    with pytest.raises(CheckFailed, match="your forward does not change when this value changes"):
+    with pytest.raises(CheckFailed, match="Linear.forward.*fix the forward first"):
         p.check_param("W")
+
+
+def test_finite_differences_come_from_the_reference_not_the_student():
+    """A forward that answers inputs near the probe point from a cache makes finite
+    differences of itself zero; a zero backward must still fail."""
+    class Caching(Linear):
+        def forward(self, x):
+            if getattr(self, "seen", None) is not None and np.abs(self.seen[0] - x).max() < 1e-3:
+                return self.seen[1]
+            out = super().forward(x)
+            self.seen = (x.copy(), out.copy())
+            return out
+
+        def backward(self, dz):
+            self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)
+            return np.zeros_like(self.x)
+
+    rng = np.random.default_rng(6)
+    p = LayerProbe(Caching(4, 3), Linear(4, 3), rng.normal(size=(5, 4)), rng=rng,
+                   params={"W": rng.normal(size=(3, 4)), "b": rng.normal(size=(1, 3))},
+                   name="Linear")
+    for check in (p.check_dx, lambda: p.check_param("W"), lambda: p.check_param("b")):
+        with pytest.raises(CheckFailed, match="is zero everywhere"):
+            check()
 
 
 def test_float32_and_nan_outputs_are_invalid():
@@ -228,9 +256,9 @@ def test_float32_and_nan_outputs_are_invalid():
 
     x = np.random.default_rng(5).normal(size=(3, 2))
     with pytest.raises(InvalidOutput, match="float64"):
-        LayerProbe(Float32(), x, rng=np.random.default_rng(0), name="Tanh")
+        LayerProbe(Float32(), Tanh(), x, rng=np.random.default_rng(0), name="Tanh")
     with pytest.raises(InvalidOutput, match="NaN or inf"):
-        LayerProbe(NaN(), x, rng=np.random.default_rng(0), name="Tanh").check_dx()
+        LayerProbe(NaN(), Tanh(), x, rng=np.random.default_rng(0), name="Tanh").check_dx()
     with pytest.raises(InvalidOutput, match="expected a numpy array, got a list"):
         check_gradient([1.0, 2.0], np.ones(2), what="dx")
 
@@ -239,7 +267,7 @@ def test_the_probe_restores_the_parameters_it_perturbs():
     p = linear_probe()
     W = p.params["W"].copy()
     p.numerical_param("W")
-    np.testing.assert_array_equal(p.layer.W, W)
+    np.testing.assert_array_equal(p.reference.W, W)
 
 
 def test_a_saturated_gradient_is_not_failed_on_finite_difference_noise():

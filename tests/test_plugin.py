@@ -52,9 +52,9 @@ def test_after_the_slow_one(student):
     assert student.f() == 1
 
 @pytest.mark.points(1)
-def test_rng_is_per_student(student, rng):
+def test_rng_is_per_student(student, rng, credit):
     student.f()
-    pytest.shared_draw = rng.integers(1 << 30)
+    credit.award(1.0, f"draw {rng.integers(1 << 30)}")
 '''
 
 CODE = '''
@@ -104,17 +104,22 @@ def test_scores_verdicts_and_what_counts_in_the_maximum(fake_course):
     assert "ValueError: student bug" in tests["test_student_raises"]["output"]
     assert tests["test_slow"]["extra_data"]["verdict"] == "timeout"
     assert tests["test_after_the_slow_one"]["extra_data"]["verdict"] == "pass"
+    # a grader bug (there is no reference to fail it too here) scores 0, its points kept
     bug = tests["test_grader_bug"]
-    assert bug["extra_data"]["verdict"] == "internal grader error" and bug["max_score"] == 0
+    assert bug["extra_data"]["verdict"] == "internal grader error"
+    assert (bug["score"], bug["max_score"]) == (0, 3)
     assert "KeyError" in bug["extra_data"]["internal"] and "KeyError" not in bug["output"]
     assert result["extra_data"]["internal_errors"] == 1
     gpu_ok, why = cuda_available()
-    if not gpu_ok:
+    gpu_points = 5 if gpu_ok else 0          # the GPU test passes where a GPU is, else skips
+    if gpu_ok:
+        assert tests["test_on_gpu"]["extra_data"]["verdict"] == "pass"
+    else:
         assert tests["test_on_gpu"]["extra_data"]["verdict"] == "skipped"
         assert tests["test_on_gpu"]["max_score"] == 0
         assert result["extra_data"]["skipped"] == [{"name": "on gpu", "reason": why}]
-        assert result["max_score"] == 2 + 4 + 1 + 1 + 1 + 1 + 1
-    assert result["score"] == 2 + 1 + 1 + 1
+    assert result["max_score"] == 2 + 4 + gpu_points + 1 + 3 + 1 + 1 + 1 + 1
+    assert result["score"] == 2 + 1 + gpu_points + 1 + 1
 
 
 def test_hidden_output_stays_out_of_the_feedback(fake_course, tmp_path):
@@ -133,14 +138,18 @@ def test_hidden_output_stays_out_of_the_feedback(fake_course, tmp_path):
 
 def test_random_inputs_differ_between_students_and_repeat_for_one(fake_course):
     draws = {}
-    for student in ("ann", "ann", "ben"):
+    for student, secret in (("ann", "s"), ("ann", "s"), ("ben", "s"), ("ann", "t")):
         folder = fake_course / "class" / student / "90_fake"
         if not folder.exists():
             folder.mkdir(parents=True)
             (folder / "fake.py").write_text(textwrap.dedent(CODE))
-        grade_submission(Submission(student, "90_fake", folder), secret="s")
-        draws.setdefault(student, []).append(pytest.shared_draw)
-    assert draws["ann"][0] == draws["ann"][1] != draws["ben"][0]
+        result = grade_submission(Submission(student, "90_fake", folder), secret=secret)
+        output = by_name(result)["test_rng_is_per_student"]["output"]
+        assert output.startswith("draw ")          # read from this run's own result
+        draws.setdefault((student, secret), []).append(output)
+    assert draws["ann", "s"][0] == draws["ann", "s"][1]
+    assert draws["ann", "s"][0] != draws["ben", "s"][0]
+    assert draws["ann", "s"][0] != draws["ann", "t"][0]
 
 
 def test_a_test_without_points_is_a_grader_error_not_the_students(fake_course):

@@ -19,15 +19,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox import errors, view
+from grader.sandbox import errors, uids, view
 from grader.sandbox.harness import wire
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 FORBIDDEN_MODULE = HARNESS_DIR / "forbidden.py"
+LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 OUTPUT_LIMIT = 16 << 20           # RLIMIT_FSIZE: stdout/stderr files and anything in /tmp
 TMPFS_SIZE = 256 << 20
 RSS_POLL_SECONDS = 0.25           # how often a GPU worker's resident memory is checked
-NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,34 @@ class Limits:
     processes: int = 512             # counts threads too; only enforced for a non-root uid
 
 
+UNSHARE = ["--pid", "--fork", "--kill-child", "--mount", "--net", "--ipc", "--uts",
+           "--propagation", "private"]
+NAMESPACES_NOTE = "namespaces and a sandbox uid (unshare)"
+NO_NAMESPACES_NOTE = ("no namespaces: student code runs as this user and can read what this "
+                      "user can read")
+
+
 @functools.lru_cache(maxsize=1)
 def isolation_mode() -> str:
-    """'bubblewrap', or 'reduced isolation: <why>' when bubblewrap cannot be used here."""
-    forced = os.environ.get("GRADER_ISOLATION", "")
-    if forced == "reduced":
-        return "reduced isolation: GRADER_ISOLATION=reduced"
+    """'bubblewrap', or 'reduced isolation: <why>; <what is used instead>' when bubblewrap
+    cannot be used here (or GRADER_ISOLATION=reduced asks for the reduced mode)."""
+    why = _bubblewrap_problem()
+    if why is None:
+        return "bubblewrap"
+    return f"reduced isolation: {why}; " + (NAMESPACES_NOTE if reduced_namespaces()
+                                            else NO_NAMESPACES_NOTE)
+
+
+def is_reduced(mode: str) -> bool:
+    return mode.startswith("reduced isolation")
+
+
+def _bubblewrap_problem() -> str | None:
+    if os.environ.get("GRADER_ISOLATION", "") == "reduced":
+        return "GRADER_ISOLATION=reduced"
     bwrap = shutil.which("bwrap")
     if not bwrap:
-        return "reduced isolation: bubblewrap (bwrap) is not installed"
+        return "bubblewrap (bwrap) is not installed"
     probe = subprocess.run(
         [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
          "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
@@ -56,8 +75,23 @@ def isolation_mode() -> str:
         capture_output=True, timeout=20)
     if probe.returncode != 0:
         why = probe.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["failed"]
-        return f"reduced isolation: bubblewrap cannot create namespaces here ({why[0]})"
-    return "bubblewrap"
+        return f"bubblewrap cannot create namespaces here ({why[0]})"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def reduced_namespaces() -> bool:
+    """Whether the reduced mode can still give the worker its own namespaces, its own view
+    of the file system and (as root) its own uid: `unshare` run as root."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or not unshare or not Path("/usr/bin/setpriv").exists():
+        return False
+    try:
+        probe = subprocess.run([unshare, *UNSHARE, "/usr/bin/true"], capture_output=True,
+                               timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
 
 
 def nvidia_device_nodes() -> list[Path]:
@@ -69,20 +103,22 @@ def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool,
-                forbidden: tuple[str, ...] = ()) -> list[str]:
-    """The allow-list mounts of SANDBOX.md section 3: nothing of the grader but the harness,
-    and of the Python installation only what code needs to run (grader.sandbox.view)."""
-    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
-            "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-            "--symlink", "usr/sbin", "/sbin"]
+def sandbox_view(submission_dir: Path, tmp_size: int, gpu: bool,
+                 forbidden: tuple[str, ...] = ()) -> list[tuple]:
+    """The allow-list of SANDBOX.md section 3, as operations: nothing of the grader but the
+    harness, and of the Python installation only what code needs to run (grader.sandbox.view).
+    bubblewrap is given them as arguments (bwrap_args); the reduced mode's launcher applies
+    them itself (grader/sandbox/launcher.py). Each is ("ro-bind", src, dst), ("dev-bind",
+    src, dst), ("tmpfs", path, mode, size or None), ("dir", path, mode), ("symlink", target,
+    path), ("proc", path) or ("dev", path); later ones go on top of earlier ones."""
+    ops: list[tuple] = [("ro-bind", "/usr", "/usr"), ("symlink", "usr/lib", "/lib"),
+                        ("symlink", "usr/lib64", "/lib64"), ("symlink", "usr/bin", "/bin"),
+                        ("symlink", "usr/sbin", "/sbin")]
     if Path("/etc/ld.so.cache").exists():
-        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        ops.append(("ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"))
     # The private /tmp comes before the Python trees: a venv under /tmp (a CI clone) must be
     # bound on top of it, not hidden by it.
-    args += ["--perms", "01777", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    ops.append(("tmpfs", "/tmp", 0o1777, tmp_size))
     made = {Path("/tmp")}
     python_trees = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     for tree in sorted(python_trees):
@@ -91,37 +127,61 @@ def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool,
         for parent in _ancestors(tree):
             if parent not in made:
                 # bwrap copies a 0700 parent such as /root; the worker's uid must traverse it.
-                args += ["--perms", "0755", "--dir", str(parent)]
+                ops.append(("dir", str(parent), 0o755))
                 made.add(parent)
-        args += ["--ro-bind", str(tree), str(tree)]
+        ops.append(("ro-bind", str(tree), str(tree)))
     # Package folders: the worker's own as a farm of their code (no data sets), every other
     # one on the machine hidden; the grader package itself (a non-editable install would
     # carry the suites) and the assignment's forbidden libraries are not there at all.
     sites = view.worker_site_dirs()
     for other in view.other_site_dirs(sites):
-        args += ["--tmpfs", str(other)]
+        ops.append(("tmpfs", str(other), 0o755, None))
     for site_dir in sites:
-        args += ["--ro-bind", str(view.runtime_farm(site_dir)), str(site_dir)]
+        ops.append(("ro-bind", str(view.runtime_farm(site_dir)), str(site_dir)))
         if (site_dir / "grader").is_dir():
-            args += ["--tmpfs", str(site_dir / "grader")]
-        for farms in {Path(sys.prefix) / view.FARM_DIR_NAME, Path(sys.base_prefix) / view.FARM_DIR_NAME}:
-            if farms.is_dir():          # the farms themselves: seen once, as site-packages
-                args += ["--tmpfs", str(farms)]
+            ops.append(("tmpfs", str(site_dir / "grader"), 0o755, None))
         for path in view.forbidden_paths(site_dir, forbidden):
             # an empty folder would still import (as a namespace package): a module that
             # raises ImportError stands in its place
             if path.is_dir():
-                args += ["--tmpfs", str(path), "--ro-bind", str(FORBIDDEN_MODULE),
-                         str(path / "__init__.py")]
+                ops += [("tmpfs", str(path), 0o755, None),
+                        ("ro-bind", str(FORBIDDEN_MODULE), str(path / "__init__.py"))]
             else:
-                args += ["--ro-bind", str(FORBIDDEN_MODULE), str(path)]
-    args += ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(HARNESS_DIR), "/opt/harness",
-             "--ro-bind", str(submission_dir), "/submission",
-             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+                ops.append(("ro-bind", str(FORBIDDEN_MODULE), str(path)))
+    for farms in sorted({Path(sys.prefix) / view.FARM_DIR_NAME,
+                         Path(sys.base_prefix) / view.FARM_DIR_NAME}):
+        if farms.is_dir():          # the farms themselves: seen once, as site-packages
+            ops.append(("tmpfs", str(farms), 0o755, None))
+    ops += [("dir", "/opt", 0o755), ("ro-bind", str(HARNESS_DIR), "/opt/harness"),
+            ("ro-bind", str(submission_dir), "/submission"), ("proc", "/proc"), ("dev", "/dev")]
     if gpu:
         for node in nvidia_device_nodes():     # nvidia0.., nvidiactl, nvidia-uvm, nvidia-caps/
-            args += ["--dev-bind", str(node), str(node)]
+            ops.append(("dev-bind", str(node), str(node)))
+    return ops
+
+
+def bwrap_args(ops: list[tuple]) -> list[str]:
+    """bubblewrap's arguments for the view's operations (sandbox_view)."""
+    args = []
+    for op, *rest in ops:
+        if op == "tmpfs":
+            path, mode, size = rest
+            args += ["--perms", f"{mode:04o}"] + (["--size", str(size)] if size else [])
+            args += ["--tmpfs", path]
+        elif op == "dir":
+            args += ["--perms", f"{rest[1]:04o}", "--dir", rest[0]]
+        else:
+            args += [f"--{op}", *map(str, rest)]
     return args
+
+
+def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool,
+                forbidden: tuple[str, ...] = ()) -> list[str]:
+    """The whole bubblewrap command line up to the program: namespaces, then the view."""
+    return ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            *bwrap_args(sandbox_view(submission_dir, tmp_size, gpu, forbidden)),
+            "--chdir", "/tmp"]
 
 
 def _violation(worker: "Worker", what: str) -> errors.ProtocolViolation:
@@ -187,6 +247,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.sandbox_pid: int | None = None
         self._private_dir: Path | None = None
+        self._uid: uids.SandboxUid | None = None
         self.killed_by_us = False
         self.seccomp = "off"
 
@@ -205,12 +266,21 @@ class Worker:
         if lim.memory_mb and not self.gpu:
             prlimit.append(f"--as={lim.memory_mb << 20}")
         as_root = os.geteuid() == 0
-        if as_root and self.isolation == "bubblewrap":
-            prlimit.append(f"--nproc={lim.processes}")   # enforced once setpriv drops root
+        namespaces = self.isolation == "bubblewrap" or self.isolation.endswith(NAMESPACES_NOTE)
+        drop = []
+        if as_root and namespaces:
+            # Root outside: a real unprivileged uid of this worker's own inside (SANDBOX.md
+            # rule 6), taken after the mounts exist; RLIMIT_NPROC then counts this worker only.
+            self._uid = uids.acquire()
+            prlimit.append(f"--nproc={lim.processes}")
+            drop = ["/usr/bin/setpriv", f"--reuid={self._uid.uid}", f"--regid={self._uid.uid}",
+                    "--clear-groups", "--no-new-privs", "--inh-caps=-all",
+                    "--bounding-set=-all", "--"]
         child_args = [f"{req_r}", f"{resp_w}"]
         opts = ["--modules", ",".join(self.modules), "--preimport", ",".join(self.preimport),
                 "--seed", str(self.seed), "--seccomp"]
         python = str(Path(sys.prefix) / "bin" / "python")
+        env, cwd = _environment(), None
         if self.isolation == "bubblewrap":
             info_r, info_w = os.pipe()
             cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu, self.forbidden)
@@ -219,27 +289,35 @@ class Worker:
             cmd += ["--info-fd", str(info_w), "--clearenv"]
             for k, v in _environment().items():
                 cmd += ["--setenv", k, v]
-            if as_root:
-                # Root outside: drop to a real unprivileged uid inside, after the mounts exist.
-                cmd += ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
-                        "--clear-groups", "--no-new-privs", "--inh-caps=-all",
-                        "--bounding-set=-all", "--"]
-            cmd += [python, "-I", "-B", "/opt/harness/child.py", *child_args, "/submission", *opts]
-            env, cwd, pass_fds = None, None, (req_r, resp_w, info_w)
+            cmd += drop + [python, "-I", "-B", "/opt/harness/child.py", *child_args,
+                           "/submission", *opts]
+            pass_fds = (req_r, resp_w, info_w)
+        elif namespaces:
+            # Reduced isolation with namespaces: the launcher builds the same view in fresh
+            # namespaces (as root), then drops to the worker's uid.
+            self._private_dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+            (self._private_dir / "root").mkdir()
+            spec = json.dumps({"ops": sandbox_view(self.submission_dir, TMPFS_SIZE, self.gpu,
+                                                   self.forbidden), "chdir": "/tmp"})
+            cmd = prlimit + [shutil.which("unshare"), *UNSHARE, python, "-I", "-B",
+                             str(LAUNCHER), spec, str(self._private_dir / "root"), "--",
+                             *drop, python, "-I", "-B", "/opt/harness/child.py", *child_args,
+                             "/submission", *opts]
+            pass_fds = (req_r, resp_w)
         else:
-            # Reduced isolation: a private copy of the submission as the working directory.
+            # Reduced isolation without namespaces: a private copy of the submission as the
+            # working directory; file secrecy rests on the file permissions alone.
             self._private_dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             shutil.copytree(self.submission_dir, self._private_dir / "submission")
             (self._private_dir / "tmp").mkdir()
-            env = _environment() | {"HOME": str(self._private_dir / "tmp"),
-                                    "TMPDIR": str(self._private_dir / "tmp")}
+            env |= {"HOME": str(self._private_dir / "tmp"), "TMPDIR": str(self._private_dir / "tmp")}
             cmd = prlimit + [python, "-I", "-B", str(HARNESS_DIR / "child.py"), *child_args,
                              str(self._private_dir / "submission"), *opts]
             cwd, pass_fds = str(self._private_dir / "tmp"), (req_r, resp_w)
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                         pass_fds=pass_fds, env=env if env is not None else {},
-                                         cwd=cwd, start_new_session=True)
+                                         pass_fds=pass_fds, env=env, cwd=cwd,
+                                         start_new_session=True)
         except OSError as exc:
             raise errors.WorkerUnavailable(f"cannot start the worker: {exc}") from None
         finally:
@@ -344,6 +422,9 @@ class Worker:
         if self._private_dir:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
+        if self._uid is not None:
+            self._uid.release()
+            self._uid = None
         self.proc = None
 
     # --- requests --------------------------------------------------------------------------
