@@ -12,12 +12,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) -e '.[dev,course]'
 	touch $(STAMP)
 
-# bubblewrap gives the full sandbox; without it grading runs in a reported reduced-isolation mode.
+# A missing tool is a note on a person's machine, and an error in CI (CI=1, set by .ci/run):
+# CI must never pass by skipping the tests that need it.
+MISSING = if [ -n "$$CI" ]; then echo "error (CI must not skip): $$what" >&2; exit 1; \
+	  else echo "note: $$what"; fi
+
+# bubblewrap gives the full sandbox; without it `grader grade` refuses to grade unless asked
+# to run in the reduced-isolation mode.
 sandbox:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "note: bubblewrap is not installed; grading will run in reduced isolation"; fi; }
+	    apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; fi; \
+	  command -v bwrap >/dev/null 2>&1 || { what="bubblewrap is not installed; grader grade needs it (or --allow-reduced-isolation)"; $(MISSING); }; }
 
 # Headless Chromium and its driver for the test that opens the class report in a browser;
 # without them (no root, no apt, no network) that test is skipped with its reason.
@@ -25,9 +31,9 @@ browser:
 	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	        --no-install-recommends chromium chromium-driver >/dev/null; } \
-	    || echo "note: could not install chromium; the browser test will be skipped"; \
-	  else echo "note: chromium/chromedriver are not installed; the browser test will be skipped"; fi; }
+	        --no-install-recommends chromium chromium-driver >/dev/null; } || true; fi; \
+	  { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } \
+	    || { what="chromium/chromedriver are not installed; the browser test will be skipped"; $(MISSING); }; }
 
 install: $(STAMP) sandbox
 

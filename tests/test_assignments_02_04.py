@@ -25,10 +25,32 @@ def test_training_scores_are_identical_when_graded_again():
     assert any("accuracy" in output for _, _, output in scores[0])
 
 
+def calibration(path: Path) -> list[tuple[float, float]]:
+    """(reference minimum, full-points threshold) pairs, read from the calibration comment
+    of a suite file: "min 0.811 ... Full points at 0.77", "min 0.877 -> full at 0.85"."""
+    text = path.read_text()
+    start = text.index("# Calibration (python calibrate.py")
+    block = []
+    for line in text[start:].splitlines():
+        if not line.startswith("#"):
+            break
+        block.append(line.lstrip("# "))
+    return [(float(m), float(f)) for m, f in re.findall(
+        r"min (\d\.\d+)[^\n]*?(?:\n[^\n]*?)??[Ff]ull(?: points)? at (\d\.\d+)", "\n".join(block))]
+
+
 def test_every_accuracy_threshold_records_its_calibration():
-    for suite in ("02_perceptron", "03_backprop", "04_mnist_own_framework"):
+    from grader.checks.calibration import load_module
+
+    for suite, name in (("02_perceptron", "test_one_vs_rest"), ("03_backprop", "test_training"),
+                        ("04_mnist_own_framework", "test_training")):
+        path = SUITES / suite / f"{name}.py"
         assert (SUITES / suite / "calibrate.py").is_file()
-        text = "\n".join(p.read_text() for p in (SUITES / suite).glob("test_*.py"))
-        assert "award_tiers" in text
-        assert re.search(r"# Calibration \(python calibrate\.py, \d+ seeds", text)
-        assert "mean" in text and "min" in text and "margin" in text
+        pairs = calibration(path)
+        assert pairs, f"{path}: no calibration recorded"
+        # every full-points threshold lies below the reference's recorded minimum
+        assert all(full < minimum for minimum, full in pairs), (path, pairs)
+        # and the thresholds recorded are the ones the suite uses
+        tiers = load_module(path, f"calibrated_{suite}").TIERS
+        used = sorted({t[0][0] for t in tiers.values()} if isinstance(tiers, dict) else {tiers[0][0]})
+        assert sorted({full for _, full in pairs}) == used, (path, pairs, used)

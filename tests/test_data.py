@@ -3,6 +3,7 @@ and deterministic stratified splits whose test labels never reach the training p
 import gzip
 import hashlib
 import io
+import re
 import struct
 
 import numpy as np
@@ -138,7 +139,8 @@ def test_load_mnist_names_missing_files(fake_mnist):
 def test_the_published_checksums_are_sha256_digests():
     assert set(data.MNIST_FILES) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
-    assert all(len(d) == 64 and int(d, 16) >= 0 for d in data.MNIST_FILES.values())
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in data.MNIST_FILES.values())
+    assert len(set(data.MNIST_FILES.values())) == 4
 
 
 class FakeResponse(io.BytesIO):

@@ -76,7 +76,8 @@ def test_a_missing_function_or_syntax_error():
 
 def test_check_tensor_type_dtype_device_and_values():
     t = TensorData(np.array([1.0, 2.0], dtype=np.float32), "torch.float32", "cpu")
-    assert check_tensor(t, [1.0, 2.0], what="f") is not None
+    got = check_tensor(t, [1.0, 2.0], what="f")
+    assert type(got) is np.ndarray and got.dtype == np.float32 and got.tolist() == [1.0, 2.0]
     with pytest.raises(InvalidOutput, match="expected a torch tensor"):
         check_tensor(np.array([1.0, 2.0], dtype=np.float32), [1.0, 2.0], what="f")
     with pytest.raises(InvalidOutput, match="dtype torch.float32"):
@@ -85,7 +86,11 @@ def test_check_tensor_type_dtype_device_and_values():
     with pytest.raises(CheckFailed, match="cuda device"):
         check_tensor(t, [1.0, 2.0], what="f", device="cuda")
     assert check_tensor(TensorData(t.array, "torch.float32", "cuda:0"), [1.0, 2.0], what="f",
-                        device="cuda") is not None
+                        device="cuda").tolist() == [1.0, 2.0]
+    # the label is the student's process's word; the bytes are what arrived
+    with pytest.raises(InvalidOutput, match="dtype torch.float32"):
+        check_tensor(TensorData(np.array([1.0, 2.0]), "torch.float32", "cpu"), [1.0, 2.0],
+                     what="f")
     with pytest.raises(CheckFailed, match="1 of 2 values are wrong"):
         check_tensor(t, [1.0, 3.0], what="f")
 

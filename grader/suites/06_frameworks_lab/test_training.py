@@ -16,19 +16,20 @@ from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, 
 from grader.data import mnist_split, perturb_images, stratified_split
 
 # name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
-# reproduces the calibration below (reference, 10 seeds, accuracy on the hidden test split;
-# "margin" is the reference's minimum minus the full-points threshold):
+# reproduces the calibration below (reference, 10 seeds, accuracy on the hidden test split,
+# MNIST's test images perturbed as here; "margin" is the reference's minimum minus the
+# full-points threshold):
 #   iris single-layer (45 flowers): mean 0.9444, min 0.9111 -> full 0.80 (margin 0.111), half 0.67
 #   iris multi-layer              : mean 0.9467, min 0.9111 -> full 0.80 (margin 0.111), half 0.67
-#   mnist single-layer (1000 digits): mean 0.8793, min 0.8700 -> full 0.85 (margin 0.020), half 0.80
-#   mnist multi-layer               : mean 0.9070, min 0.8980 -> full 0.87 (margin 0.028), half 0.84
+#   mnist single-layer (1000 digits): mean 0.8737, min 0.8620 -> full 0.84 (margin 0.022), half 0.80
+#   mnist multi-layer               : mean 0.8985, min 0.8890 -> full 0.865 (margin 0.024), half 0.835
 # iris has only 45 test flowers (one flower = 0.022), hence its wide margins. Forgetting
-# zero_grad (3 seeds): 0.33 on iris, 0.80-0.87 and 0.76-0.84 on MNIST.
+# zero_grad (3 seeds): 0.33 on iris, 0.78-0.85 and 0.71-0.79 on MNIST.
 RUNS = {
     "iris single-layer": ("iris", (), 50, 0.1, [(0.80, 1.0), (0.67, 0.5)]),
     "iris multi-layer": ("iris", (16,), 50, 0.03, [(0.80, 1.0), (0.67, 0.5)]),
-    "mnist single-layer": ("mnist", (), 3, 1e-3, [(0.85, 1.0), (0.80, 0.5)]),
-    "mnist multi-layer": ("mnist", (128,), 3, 1e-3, [(0.87, 1.0), (0.84, 0.5)]),
+    "mnist single-layer": ("mnist", (), 3, 1e-3, [(0.84, 1.0), (0.80, 0.5)]),
+    "mnist multi-layer": ("mnist", (128,), 3, 1e-3, [(0.865, 1.0), (0.835, 0.5)]),
 }
 DEADLINE = {"iris": 60, "mnist": 120}     # the time budget of one fit call, in seconds
 
