@@ -22,7 +22,7 @@ from grader.grading import course_secret
 from grader.sandbox.proxy import RemoteObject, Session
 from grader.sandbox.worker import Limits, isolation_mode
 
-pytestmark = pytest.mark.skipif(isolation_mode() != "bubblewrap",
+needs_bwrap = pytest.mark.skipif(isolation_mode() != "bubblewrap",
                                 reason=f"the file-system view needs bubblewrap ({isolation_mode()})")
 
 # The walker, as student code. Chunks overlap by the longest needle, so nothing is missed at
@@ -155,6 +155,7 @@ def test_the_walk_finds_the_hidden_data_where_it_is(search, tmp_path):
     assert any("hidden test image" in name for _, name, _ in got["hits"])
 
 
+@needs_bwrap
 def test_nothing_hidden_is_readable_in_the_worker(search, tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -169,3 +170,46 @@ def test_nothing_hidden_is_readable_in_the_worker(search, tmp_path):
     assert got["hits"] == [], json.dumps(got["hits"][:20], indent=1)
     # it really read the environment it can run: /usr, the Python trees, torch's libraries
     assert got["files"] > 20000 and got["bytes"] > 500 << 20
+
+
+REDUCED = '''
+import json, sys, textwrap
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from grader.sandbox.proxy import RemoteObject, Session
+from grader.sandbox.worker import Limits, isolation_mode
+assert isolation_mode().endswith("(unshare)"), isolation_mode()
+session = Session(Path({sub!r}), ["walker"], Limits(memory_mb=4096, cpu_seconds=900,
+                  import_timeout=30, call_timeout=900), log_dir=Path({logs!r}))
+try:
+    walker = RemoteObject(session, None)
+    tops = [t for t in walker.listdir("/") if t not in ("usr", "proc", "sys", "dev")]
+    print(json.dumps(walker.walk(json.load(open({needles!r})), ["/" + t for t in tops])))
+finally:
+    session.close()
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the reduced mode's namespaces need root")
+def test_nothing_hidden_is_readable_in_the_reduced_mode_either(search, tmp_path):
+    """Without bubblewrap (GRADER_ISOLATION=reduced), the launcher builds the same view in
+    namespaces of its own: the Python trees hold no data there either (/usr is bound alike
+    in both modes and searched by the test above)."""
+    import subprocess
+    import sys
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "walker.py").write_text(textwrap.dedent(WALKER) + "\ndef listdir(p):\n"
+                                   "    return sorted(os.listdir(p))\n")
+    needles = tmp_path / "needles.json"
+    needles.write_text(json.dumps({k: v.hex() for k, v in search.items()}))
+    script = REDUCED.format(tests=str(Path(__file__).parent), sub=str(sub),
+                            logs=str(tmp_path / "logs"), needles=str(needles))
+    env = dict(os.environ, GRADER_ISOLATION="reduced")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["hits"] == [], json.dumps(got["hits"][:20], indent=1)
+    assert got["files"] > 5000
