@@ -148,28 +148,62 @@ def _build(root: Path, entries: list[Entry], target: Path) -> None:
 
 
 def _prune(parent: Path, keep: Path) -> None:
-    """Remove farms of earlier states of the environment (unused for a day)."""
+    """Remove farms (and stamps) of earlier states of the environment, unused for a day."""
     now = time.time()
     for old in parent.glob(f"{keep.name.split('-')[0]}-*"):
-        if old != keep and now - old.stat().st_mtime > STALE_FARM_SECONDS:
-            shutil.rmtree(old, ignore_errors=True)
+        try:
+            if old != keep and now - old.stat().st_mtime > STALE_FARM_SECONDS:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+        except OSError:
+            pass
+
+
+def _stamp(root: Path) -> str:
+    """A cheap fingerprint of the installed packages: the modification times of the folder
+    and of every entry one and two levels down. Installing, upgrading or removing a package
+    changes them; a file edited in place needs no new farm (its hard link is the file)."""
+    h = hashlib.sha256(f"{RULE_VERSION}\0{root}\0".encode())
+    with os.scandir(root) as top:
+        for e in sorted(top, key=lambda e: e.name):
+            st = e.stat(follow_symlinks=False)
+            h.update(f"{e.name}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+            if e.is_dir(follow_symlinks=False):
+                try:
+                    with os.scandir(e.path) as below:
+                        for b in sorted(below, key=lambda b: b.name):
+                            bst = b.stat(follow_symlinks=False)
+                            h.update(f" {b.name}\0{bst.st_mtime_ns}\0{bst.st_size}\n".encode())
+                except OSError:
+                    pass
+    return h.hexdigest()[:20]
 
 
 @functools.lru_cache(maxsize=None)
 def runtime_farm(root: Path) -> Path:
-    """The farm of site-packages folder `root`, built if needed."""
+    """The farm of site-packages folder `root`, built if needed. A farm is found again by
+    the environment's stamp (fast) and, failing that, by the full list of its files."""
     root = Path(root).resolve()
+    prefix = hashlib.sha256(str(root).encode()).hexdigest()[:8]
+    stamp = _stamp(root)
+    for parent in _farm_parents(root):
+        try:
+            known = parent / (parent / f"{prefix}-stamp-{stamp}").read_text().strip()
+        except OSError:
+            continue
+        if (known / ".complete").exists():
+            os.utime(known)              # in use: not pruned as stale
+            return known
     entries = runtime_entries(root)
-    name = hashlib.sha256(str(root).encode()).hexdigest()[:8] + "-" + _key(root, entries)
+    name = f"{prefix}-{_key(root, entries)}"
     errors = []
     for parent in _farm_parents(root):
         target = parent / name
-        if (target / ".complete").exists():
-            os.utime(target)             # in use: not pruned as stale
-            return target
         try:
-            _build(root, entries, target)
-            _prune(parent, target)
+            if not (target / ".complete").exists():
+                _build(root, entries, target)
+                _prune(parent, target)
+            os.utime(target)
+            (parent / f"{prefix}-stamp-{stamp}").write_text(name + "\n")
             return target
         except OSError as exc:
             errors.append(f"{parent}: {exc}")
