@@ -69,6 +69,7 @@ def _run_document(out: Path, reports: dict, graded: int, unchanged: int) -> dict
             "score": 0 if is_ungradable(r) else r.get("score"), "max_score": r.get("max_score"),
             "verdict": extra.get("verdict"), "reason": extra.get("reason"),
             "needs_regrade": internal_error_count(r) > 0, "execution_time": r.get("execution_time"),
+            "warnings": extra.get("warnings") or [],
             "results": str(folder / "results.json"), "feedback": str(folder / "feedback.html")})
     return {"out": str(out), "graded": graded, "unchanged": unchanged,
             "gradebook": str(reports["gradebook"]), "report": str(reports["report"]),
@@ -147,6 +148,11 @@ def cmd_grade(args) -> int:
         print_summary(reports["results"], console)
     for w in reports["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    for r in reports["results"]:
+        extra = r.get("extra_data") or {}
+        for w in extra.get("warnings") or []:
+            console.print(f"[yellow]note:[/] {escape(str(extra.get('student')))}/"
+                          f"{escape(str(extra.get('assignment')))}: {escape(str(w))}")
     if getattr(args, "nbgrader_db", None):
         from grader.nbgrader_gradebook import GradebookError, write_scores
         try:
@@ -318,8 +324,18 @@ def cmd_export(args) -> int:
     if not results:
         raise UserError(f"no results in {out} (expected {out}/<student>/<assignment>/results.json; "
                         "run grader grade first)")
+    roster = None
+    if getattr(args, "roster", None):
+        if args.format == "csv":
+            raise UserError("--roster fills an LMS's identity columns: use it with --format "
+                            "canvas or moodle")
+        from grader.lms import ImportFailed, read_roster
+        try:
+            roster = {p.login: p for p in read_roster(Path(args.roster), args.format).values()}
+        except ImportFailed as exc:
+            raise UserError(str(exc)) from None
     try:
-        text = export_text(results, args.format)
+        text = export_text(results, args.format, roster)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     errors = _console(stderr=True)
@@ -338,6 +354,36 @@ def cmd_export(args) -> int:
     except OSError as exc:
         raise UserError(f"cannot write {dest}: {exc.strerror or exc}") from None
     errors.print(f"{args.format} gradebook written to {dest}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    """An LMS's bulk download mapped to SUBMISSIONS/<student>/<ID>/ (grader.lms)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.course import load_assignment
+    from grader.lms import ImportFailed, import_submissions
+
+    assignment = load_assignment(args.assignment)
+    try:
+        mapped, unmapped = import_submissions(args.lms, Path(args.source), assignment,
+                                              Path(args.into),
+                                              Path(args.roster) if args.roster else None)
+    except ImportFailed as exc:
+        raise UserError(str(exc)) from None
+    console = _console()
+    table = Table(title=f"{args.lms} → {args.into}/<student>/{assignment.id}/")
+    for column in ("student", "LMS id", "name", "files", "late"):
+        table.add_column(column)
+    for m in mapped:
+        table.add_row(escape(m.student), m.lms_id, escape(m.name), escape(", ".join(m.files)),
+                      "late" if m.late else "")
+    console.print(table)
+    for line in unmapped:
+        console.print(f"[yellow]not mapped:[/] {escape(line)}")
+    console.print(f"{len(mapped)} submissions written; grade them with: grader grade "
+                  f"{escape(args.into)} -a {assignment.id}")
     return 0
 
 
@@ -423,7 +469,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Checked by cmd_export, not by choices=: a bad value is then one line, like every error.
     ex.add_argument("--format", metavar="canvas|moodle|csv")
     ex.add_argument("--out", metavar="FILE", help="where to write (default GRADES/FORMAT-grades.csv; - for stdout)")
+    ex.add_argument("--roster", metavar="ROSTER.csv",
+                    help="the LMS's own export of its students: fills its identity columns")
     ex.set_defaults(fn=cmd_export)
+
+    im = sub.add_parser("import", help="map an LMS's bulk download to SUBMISSIONS/<student>/<ID>/")
+    im.add_argument("lms", metavar="canvas|moodle")
+    im.add_argument("source", help="the downloaded folder or zip")
+    im.add_argument("-a", "--assignment", required=True)
+    im.add_argument("--into", required=True, metavar="SUBMISSIONS")
+    im.add_argument("--roster", metavar="ROSTER.csv",
+                    help="Canvas gradebook export or Moodle grading worksheet: student ids")
+    im.set_defaults(fn=cmd_import)
     return p
 
 

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, late
 from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
 from grader.submissions import Submission, UngradableSubmission
 
@@ -101,8 +101,8 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
     started = time.monotonic()
     secret = secret or course_secret()
     extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "graded",
-             "secret_id": secret_id(secret),
-             "reason": None, "content_hash": sub.content_hash(), "warnings": sub.warnings(),
+             "secret_id": secret_id(secret), "late_policy": late.policy_id(),
+             "reason": None, "content_hash": sub.content_hash(), "warnings": sub.warnings(assignment),
              "fingerprint": fingerprint(sub.assignment), "isolation": isolation_mode(),
              "skipped": [], "internal_errors": 0, "stdout_tail": "", "stderr_tail": "",
              "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -136,7 +136,8 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
         extra["isolation"] = plugin.session.isolation or extra["isolation"]
         extra["stdout_tail"] = _tail(ctx.log_dir / "stdout.txt")
         extra["stderr_tail"] = _tail(ctx.log_dir / "stderr.txt")
-        return _result(tests, extra, started, full_marks=max_score(assignment.id))
+        return late.apply(_result(tests, extra, started, full_marks=max_score(assignment.id)),
+                          sub.assignment, sub.path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -279,6 +280,7 @@ def is_up_to_date(out: Path, sub: Submission, secret: str) -> bool:
     return (extra.get("content_hash") == sub.content_hash()
             and extra.get("fingerprint") == fingerprint(sub.assignment)
             and extra.get("secret_id") == secret_id(secret)
+            and extra.get("late_policy") == late.policy_id()
             and not extra.get("internal_errors"))
 
 

@@ -283,6 +283,8 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
         "max_score": format_score(max_score),
         "ungradable": ungradable,
         "reason": str(extra.get("reason") or ""),
+        # how the handed-in files were read: which file was graded, links not followed
+        "warnings": [str(w) for w in extra.get("warnings") or [] if isinstance(w, str)],
         # The engine's summary counts every test, the withheld ones too.
         "summary": "" if withheld else str(result.get("output") or ""),
         "withheld_note": (f"{_count(withheld, 'more test')}, worth {format_score(withheld_max)} "
@@ -436,6 +438,7 @@ class GradebookCell:
     max_score: float
     ungradable: bool
     needs_regrade: bool
+    raw_score: float | None = None      # before a late penalty, where one was taken
 
     def text(self) -> str:
         return "0" if self.ungradable else format_score(self.score)
@@ -460,15 +463,26 @@ class Gradebook:
     assignment_ids: list[str]
     rows: list[GradebookRow]
 
+    def late_columns(self) -> list[str]:
+        """Assignments where some submission lost points for lateness: their raw scores
+        get a column of their own."""
+        return [a for a in self.assignment_ids
+                if any(a in r.cells and r.cells[a].raw_score is not None for r in self.rows)]
+
     def header(self) -> list[str]:
-        return ["student", *self.assignment_ids, "total", "max_total"]
+        raw = [f"{a} (before late penalty)" for a in self.late_columns()]
+        return ["student", *self.assignment_ids, *raw, "total", "max_total"]
 
     def table(self) -> list[list[str]]:
         """The rows of grades.csv as text, header first."""
         lines = [self.header()]
+        late = self.late_columns()
         for row in self.rows:
             cells = [row.cells[a].text() if a in row.cells else "" for a in self.assignment_ids]
-            lines.append([row.student, *cells, format_score(row.total), format_score(row.max_total)])
+            raw = [format_score(row.cells[a].raw_score if row.cells[a].raw_score is not None
+                                else row.cells[a].score) if a in row.cells else "" for a in late]
+            lines.append([row.student, *cells, *raw, format_score(row.total),
+                          format_score(row.max_total)])
         return lines
 
 
@@ -500,10 +514,16 @@ def build_gradebook(results: list[dict], assignment_ids: list[str] | None = None
             max_score = class_max.get(assignment, 0.0)
         rows.setdefault(student, GradebookRow(student)).cells[assignment] = GradebookCell(
             score=_number(r.get("score")), max_score=max_score,
-            ungradable=is_ungradable(r), needs_regrade=internal_error_count(r) > 0)
+            ungradable=is_ungradable(r), needs_regrade=internal_error_count(r) > 0,
+            raw_score=_late_raw(r))
     for r in results:  # students whose only results lie outside the chosen columns still get a row
         rows.setdefault(_student(r), GradebookRow(_student(r)))
     return Gradebook(columns, [rows[s] for s in sorted(rows)])
+
+
+def _late_raw(result: dict) -> float | None:
+    late = _extra(result).get("late")
+    return _number(late.get("raw_score")) if isinstance(late, dict) else None
 
 
 def gradebook_rows(results: list[dict], assignment_ids: list[str] | None = None) -> list[list[str]]:
@@ -846,7 +866,7 @@ CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_IDENTITY = "ID number"
 
 
-def export_rows(results: list[dict], fmt: str) -> list[list[str]]:
+def export_rows(results: list[dict], fmt: str, roster: dict | None = None) -> list[list[str]]:
     """The gradebook in the column layout an LMS imports, header first.
 
     canvas: Canvas's gradebook CSV: Student, ID, SIS User ID, SIS Login ID, Section, one column
@@ -857,20 +877,37 @@ def export_rows(results: list[dict], fmt: str) -> list[list[str]]:
       the folder names) and one column per grade item.
     csv: grades.csv as it is (student, assignments, total, max_total).
     Ungradable submissions export 0, missing ones an empty cell (the LMS leaves that grade alone).
+    `roster` ({student id: grader.lms.Person}, read from the LMS's own export) fills the
+    identity columns as the LMS has them, so the file imports back without matching by hand.
     """
     gradebook = build_gradebook(results)
     if fmt == "csv":
         return gradebook.table()
     ids = gradebook.assignment_ids
     cells = [[row.cells[a].text() if a in row.cells else "" for a in ids] for row in gradebook.rows]
+    roster = roster or {}
     if fmt == "canvas":
         possible = [format_score(max((row.cells[a].max_score for row in gradebook.rows if a in row.cells),
                                      default=0.0)) for a in ids]
         lines = [[*CANVAS_IDENTITY, *ids], ["    Points Possible", "", "", "", "", *possible]]
-        lines += [[row.student, "", row.student, row.student, "", *c] for row, c in zip(gradebook.rows, cells)]
+        for row, c in zip(gradebook.rows, cells):
+            p = roster.get(row.student)
+            if p is None:
+                lines.append([row.student, "", row.student, row.student, "", *c])
+            else:
+                lines.append([p.name, p.lms_id, p.extra.get("SIS User ID", ""),
+                              p.extra.get("SIS Login ID", "") or p.login, p.section, *c])
         return lines
     if fmt == "moodle":
-        return [[MOODLE_IDENTITY, *ids]] + [[row.student, *c] for row, c in zip(gradebook.rows, cells)]
+        if not roster:
+            return [[MOODLE_IDENTITY, *ids]] + [[row.student, *c] for row, c in zip(gradebook.rows, cells)]
+        lines = [["Identifier", "Full name", "Email address", MOODLE_IDENTITY, *ids]]
+        for row, c in zip(gradebook.rows, cells):
+            p = roster.get(row.student)
+            extra = p.extra if p else {}
+            lines.append([extra.get("Identifier", ""), p.name if p else "",
+                          extra.get("Email address", ""), extra.get("ID number", "") or row.student, *c])
+        return lines
     raise ValueError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
 
 
@@ -883,7 +920,7 @@ def inert(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def export_text(results: list[dict], fmt: str) -> str:
+def export_text(results: list[dict], fmt: str, roster: dict | None = None) -> str:
     """The export as CSV text. A student id that a spreadsheet would run as a formula
     (=, +, -, @ first) is refused: escaping it would break the LMS's matching of the id."""
     for r in results:
@@ -891,5 +928,5 @@ def export_text(results: list[dict], fmt: str) -> str:
             raise ValueError(f"student id {_student(r)!r} starts like a spreadsheet formula; "
                              "rename that submission folder before exporting")
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(export_rows(results, fmt))
+    csv.writer(buffer, lineterminator="\n").writerows(export_rows(results, fmt, roster))
     return buffer.getvalue()

@@ -2,14 +2,23 @@
 
 The same shape as nbgrader's `submitted/`. Nothing here executes student code: imports are
 read from the syntax tree and notebooks are turned into modules as data.
+
+Which file is graded (Submission.resolve), as students really hand in:
+- `forward.py` and `forward.ipynb` both there: the one that differs from the released stub
+  is graded; if both differ, `forward.py` (a warning says so).
+- neither there: one unambiguous candidate is graded, with a warning naming it: the same
+  name in other letter case or with a copy suffix (`Forward.py`, `forward (1).py`,
+  `forward-1.py`, `forward copy.py`), the file one folder deeper (as zips unpack), or the
+  only .py or .ipynb handed in. Several candidates: ungradable, with what was found.
 """
 from __future__ import annotations
 
 import ast
 import hashlib
 import os
+import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Assignment, CourseError, list_assignments
@@ -29,6 +38,42 @@ class UnreadableSource(Exception):
     """A submitted .py file that the syntax tree reader cannot read (one line)."""
 
 
+# "forward (1)", "forward-1", "forward_2", "forward copy", "forward copy 2", "forward - Copy"
+_COPY_SUFFIX = re.compile(r"(?:\s*\(\d+\)|[ _-]+\d+|\s*-?\s*copy(?:\s*\d+)?)$", re.IGNORECASE)
+NOT_CANDIDATES = {"test_public.py", "setup.py", "conftest.py"}
+
+
+def _known() -> frozenset:
+    return frozenset(list_assignments())
+
+
+def plain_stem(name: str) -> str:
+    """A file name's stem without copy suffixes, in lower case: "Forward (1).py" -> "forward"."""
+    stem = Path(name).stem
+    previous = None
+    while stem != previous:
+        previous, stem = stem, _COPY_SUFFIX.sub("", stem)
+    return stem.lower()
+
+
+@dataclass
+class Resolution:
+    """What of a submission is graded: a .py file per module of the assignment (or, for
+    the module the notebook holds, the notebook), the other .py files beside them, and what
+    the student should be told about the choice."""
+    modules: dict[str, Path] = field(default_factory=dict)
+    notebook: Path | None = None
+    helpers: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Submission:
     student: str
@@ -39,12 +84,13 @@ class Submission:
         """(regular files, symbolic links) below the submission folder, sorted. Links are
         never followed, so nothing outside the submissions root is read (SANDBOX.md rule 7)."""
         files, links = [], []
+        known = _known()
         for top, dirs, names in os.walk(self.path, followlinks=False):
             top = Path(top)
             kept = []
             for d in sorted(dirs):
-                if d in IGNORED or d.startswith("."):
-                    continue
+                if d in IGNORED or d.startswith(".") or (top == self.path and d in known):
+                    continue          # another assignment's folder beside files of this one
                 if (top / d).is_symlink():
                     links.append(top / d)
                 else:
@@ -63,10 +109,91 @@ class Submission:
     def files(self) -> list[Path]:
         return self._walk()[0]
 
-    def warnings(self) -> list[str]:
-        """What the student should know about how the folder was read (one line each)."""
-        return [f"{shown(p.relative_to(self.path))} is a symbolic link: it was not followed; "
-                "hand in the file itself" for p in self._walk()[1]]
+    def warnings(self, assignment: Assignment | None = None) -> list[str]:
+        """What the student should know about how the folder was read (one line each):
+        links not followed, and which file was graded where it was not the expected one."""
+        found = [f"{shown(p.relative_to(self.path))} is a symbolic link: it was not followed; "
+                 "hand in the file itself" for p in self._walk()[1]]
+        if assignment is not None:
+            try:
+                found += self.resolve(assignment).warnings
+            except UngradableSubmission:
+                pass
+        return found
+
+    def _rel(self, p: Path) -> str:
+        return shown(p.relative_to(self.path))
+
+    def resolve(self, assignment: Assignment) -> Resolution:
+        """Which files are graded (the rules in this module's docstring); raises
+        UngradableSubmission, naming what was found, when nothing or too much matches."""
+        files = self.files()
+        near = [p for p in files if len(p.relative_to(self.path).parts) <= 2
+                and p.suffix in (".py", ".ipynb") and p.name not in NOT_CANDIDATES]
+        top = {p.name: p for p in files if p.parent == self.path}
+        res = Resolution()
+        notebook_name = assignment.notebook or f"{assignment.notebook_module}.ipynb"
+        for module in assignment.modules:
+            expected = f"{module}.py"
+            holds_notebook = module == assignment.notebook_module
+            py = top.get(expected)
+            nb = top.get(notebook_name) if holds_notebook else None
+            if py and nb:
+                py_stub = _same_bytes(py, assignment.stub_dir / expected)
+                nb_stub = _same_bytes(nb, assignment.stub_dir / notebook_name)
+                if py_stub and not nb_stub:
+                    res.notebook = nb
+                    res.warnings.append(f"{expected} is the released stub, untouched: your "
+                                        f"notebook {notebook_name} was graded")
+                    continue
+                if not py_stub and not nb_stub:
+                    res.warnings.append(f"both {expected} and {notebook_name} were handed in "
+                                        f"and both were changed: {expected} was graded (the "
+                                        "rule: the .py file wins); hand in one of them")
+                res.modules[module] = py
+                continue
+            if py or nb:
+                if py:
+                    res.modules[module] = py
+                else:
+                    res.notebook = nb
+                continue
+            wanted = {module.lower()} | ({Path(notebook_name).stem.lower()} if holds_notebook else set())
+            similar = [p for p in near if plain_stem(p.name) in wanted
+                       and (p.suffix == ".py" or holds_notebook)]
+            others = {f"{m}.py" for m in assignment.modules}
+            if not similar and module == assignment.main_module:
+                similar = [p for p in near if p.name not in others and plain_stem(p.name)
+                           not in {m.lower() for m in assignment.modules}]
+                how = "the only code file handed in"
+            else:
+                how = "the nearest match of that name"
+            if len(similar) > 1:
+                names = ", ".join(self._rel(p) for p in similar[:10])
+                raise UngradableSubmission(
+                    f"no {expected} (or {notebook_name}) and several candidates: {names}; "
+                    f"rename the one to grade to {expected}")
+            if not similar:
+                if module == assignment.main_module:
+                    handed = ", ".join(self._rel(p) for p in files[:10]) or "nothing"
+                    raise UngradableSubmission(f"no {expected} and no notebook; handed in: "
+                                               f"{handed}")
+                continue          # another module missing: importing it fails, and says so
+            chosen = similar[0]
+            res.warnings.append(f"no {expected} was handed in: {self._rel(chosen)} was graded "
+                                f"in its place ({how})")
+            if chosen.suffix == ".ipynb":
+                res.notebook = chosen
+            else:
+                res.modules[module] = chosen
+        folders = {self.path} | {p.parent for p in res.modules.values()}
+        if res.notebook is not None:
+            folders.add(res.notebook.parent)
+        used = set(res.modules.values())
+        names = {f"{m}.py" for m in assignment.modules}
+        res.helpers = [p for p in files if p.suffix == ".py" and p.parent in folders
+                       and p not in used and p.name not in names]
+        return res
 
     def content_hash(self) -> str:
         """A digest of every file's name and content. Each file is read in blocks, at most
@@ -92,27 +219,20 @@ class Submission:
 
     def prepare(self, assignment: Assignment, dest: Path) -> Path:
         """Build the folder the worker sees: the student's .py files, or modules made from
-        their notebook. Raises UngradableSubmission when there is nothing gradable."""
+        their notebook (chosen by `resolve`). Raises UngradableSubmission when there is
+        nothing gradable."""
+        res = self.resolve(assignment)
         dest.mkdir(parents=True, exist_ok=True)
-        files = self.files()
-        for p in files:
-            if p.suffix == ".py" and p.parent == self.path:
-                if p.stat().st_size > MAX_FILE_BYTES:
-                    raise UngradableSubmission(f"{p.name} is larger than {MAX_FILE_BYTES >> 20} MB")
-                shutil.copyfile(p, dest / p.name)
-        main = f"{assignment.main_module}.py"
-        if not (dest / main).exists():
-            notebooks = [p for p in files if p.suffix == ".ipynb" and p.parent == self.path]
-            preferred = [p for p in notebooks if p.name == assignment.notebook]
-            if not notebooks:
-                raise UngradableSubmission(f"no {main} and no notebook in {self.path}")
-            if len(notebooks) > 1 and not preferred:
-                names = ", ".join(p.name for p in notebooks)
-                raise UngradableSubmission(f"several notebooks ({names}) and none named "
-                                           f"{assignment.notebook}: cannot tell which to grade")
+        copies = [(p, p.name) for p in res.helpers] + [(p, f"{m}.py") for m, p in res.modules.items()]
+        for path, name in copies:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise UngradableSubmission(f"{self._rel(path)} is larger than "
+                                           f"{MAX_FILE_BYTES >> 20} MB")
+            shutil.copyfile(path, dest / name)
+        if res.notebook is not None:
             from grader.notebooks import NotebookError, write_module_from_notebook
             try:
-                write_module_from_notebook((preferred or notebooks)[0], dest, assignment.main_module)
+                write_module_from_notebook(res.notebook, dest, assignment.notebook_module)
             except NotebookError as exc:
                 raise UngradableSubmission(f"invalid notebook: {exc}") from None
         total = sum(p.stat().st_size for p in dest.glob("*.py"))
@@ -205,7 +325,14 @@ def discover(root: Path, assignments: list[str] | None = None,
         if problem:
             warnings.append(f"{shown(student_dir)}: skipped: {problem}")
             continue
-        for adir in _entries(student_dir, warnings):
+        entries = _entries(student_dir, warnings)
+        if assignments and len(assignments) == 1 and not any(
+                e.name == assignments[0] for e in entries) and any(
+                e.is_file() and e.suffix in (".py", ".ipynb") for e in entries):
+            # files directly in the student's folder, the assignment named by -a
+            found.append(Submission(name, assignments[0], student_dir))
+            continue
+        for adir in entries:
             if adir.name.startswith("."):
                 continue
             if adir.is_symlink():
