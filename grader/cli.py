@@ -387,6 +387,20 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_gradescope(args) -> int:
+    from grader.gradescope import GradescopeError, build_autograder
+
+    try:
+        files = build_autograder(args.assignment, Path(args.out))
+    except GradescopeError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"{args.out}: Gradescope autograder of {args.assignment} ({len(files)} files); "
+          "upload it as a zip autograder on the Ubuntu 24.04 base image")
+    return 0
+
+
 def cmd_nbgrader(args) -> int:
     from grader.nbgrader_export import ExportError, write_course
 
@@ -481,6 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--roster", metavar="ROSTER.csv",
                     help="Canvas gradebook export or Moodle grading worksheet: student ids")
     im.set_defaults(fn=cmd_import)
+
+    gs = sub.add_parser("gradescope", help="write a Gradescope autograder zip for one assignment")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", default="autograder.zip")
+    gs.set_defaults(fn=cmd_gradescope)
     return p
 
 
