@@ -233,6 +233,8 @@ def cmd_validate(args) -> int:
     ids = [args.assignment] if args.assignment else list_assignments()
     if args.assignment and args.assignment not in list_assignments():
         raise UserError(f"unknown assignment {args.assignment} (known: {', '.join(list_assignments())})")
+    if getattr(args, "generated", False):
+        return _validate_generated(ids, args)
     console = _console()
     rows = validate(ids, jobs=args.jobs or default_jobs())
     table = Table(title="grader validate")
@@ -251,6 +253,48 @@ def cmd_validate(args) -> int:
     console.print(f"{len(mutants) - sum(not r.ok for r in mutants)} of {len(mutants)} mutants "
                   f"caught; {len(bad)} problems")
     return 1 if bad else 0
+
+
+MUTATION_TARGET = 0.95
+
+
+def _validate_generated(ids: list[str], args) -> int:
+    """`grader validate --generated`: mutmut's mutants of each reference, graded; per
+    assignment generated, killed, equivalent (judged in the suite's equivalent_mutants.toml),
+    survived; a report in --report (JSON per assignment)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.grading import default_jobs
+    from grader.mutation import timed_run
+
+    try:
+        import mutmut  # noqa: F401
+    except ImportError:
+        raise UserError("generated mutants need mutmut: pip install -e '.[mutation]'") from None
+    console = _console()
+    report = Path(args.report)
+    report.mkdir(parents=True, exist_ok=True)
+    table = Table(title="generated mutants (mutmut operators)")
+    for col in ("assignment", "generated", "killed", "equivalent", "survived", "errors",
+                "killed of non-equivalent", "seconds"):
+        table.add_column(col)
+    ok = True
+    for aid in ids:
+        s = timed_run(aid, size=args.sample or 0, jobs=args.jobs or default_jobs())
+        (report / f"{aid}.json").write_text(json.dumps(s, indent=2) + "\n")
+        good = s["killed_share"] >= MUTATION_TARGET and not s["error"]
+        ok = ok and good
+        table.add_row(aid, str(s["generated"]), str(s["killed"]), str(s["equivalent"]),
+                      str(s["survived"]), str(s["error"]),
+                      f"{'[green]' if good else '[red]'}{s['killed_share']:.1%}[/]", f"{s['seconds']:g}")
+        for survivor in s["survivors"]:
+            console.print(f"  {aid} {survivor['id']}: {escape(survivor['change'])} "
+                          f"({escape(survivor['score'])})", soft_wrap=True)
+    console.print(table)
+    console.print(f"reports in {report}/; target: at least {MUTATION_TARGET:.0%} of the "
+                  "non-equivalent mutants killed in every assignment")
+    return 0 if ok else 1
 
 
 def cmd_release(args) -> int:
@@ -454,6 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="reference full marks, stubs zero, every mutant caught")
     v.add_argument("assignment", nargs="?")
     v.add_argument("-j", "--jobs", type=int, default=0)
+    v.add_argument("--generated", action="store_true",
+                   help="grade mutmut's generated mutants of the references instead")
+    v.add_argument("--sample", type=int, default=0, metavar="N",
+                   help="with --generated: a fixed sample of N mutants per assignment")
+    v.add_argument("--report", default="mutation", metavar="DIR",
+                   help="with --generated: where the JSON reports go (default mutation/)")
     v.set_defaults(fn=cmd_validate)
 
     r = sub.add_parser("release", help="regenerate stubs and notebooks from the solutions")

@@ -68,7 +68,7 @@ def fingerprint(assignment_id: str) -> str:
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
 NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py", "mutants.py",
               "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py", "lms.py",
-              "gradescope.py"}
+              "gradescope.py", "mutation.py"}
 
 
 def engine_files() -> list[Path]:

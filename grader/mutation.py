@@ -1,0 +1,207 @@
+"""Generated mutants: mutmut's standard mutation operators applied to every reference solution,
+each mutant graded by the hidden suite through the normal engine (`grader validate
+--generated`). The hand-written catalogue (mutants.py) is written by the people who wrote the
+checks; these are not.
+
+Operators (mutmut 3's, on libcst): comparison and boundary changes (< to <=, == to !=),
+arithmetic changes (+ to -, * to /, ** to *), numbers + 1 (range bounds and constants
+included), strings changed, True/False swapped, is/in negated, an argument of a call replaced
+by None or removed, an assignment's value replaced by None, an augmented assignment made
+plain, a conditional expression forced down each branch. Only code inside the solution
+regions is mutated (what students write); for 04, whose framework.py is 03's reference, only
+the lab module.
+
+A mutant that survives needs a stronger check, or a judgement in the suite's folder,
+`equivalent_mutants.toml`: an [[equivalent]] table per mutant with its `id`, the `change` it
+makes and `why` no test could tell it from the reference (a sentence a reviewer can check).
+Mutant ids are digests of the change itself, so they survive edits elsewhere in the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.course import Assignment, load_assignment
+
+EQUIVALENT_FILE = "equivalent_mutants.toml"
+# modules that are another assignment's reference, mutated there
+MUTATED_ELSEWHERE = {("04_mnist_own_framework", "framework")}
+
+
+@dataclass(frozen=True)
+class Generated:
+    id: str
+    module: str
+    line: int
+    operator: str
+    change: str             # "line 123: `old` -> `new`", for people
+    source: str             # the whole mutated module
+
+
+def solution_lines(code: str) -> set[int]:
+    """Line numbers strictly between ### BEGIN SOLUTION and ### END SOLUTION."""
+    lines, inside = set(), False
+    for number, line in enumerate(code.splitlines(), 1):
+        text = line.strip()
+        if text.startswith("### BEGIN SOLUTION"):
+            inside = True
+        elif text.startswith("### END SOLUTION"):
+            inside = False
+        elif inside:
+            lines.add(number)
+    return lines
+
+
+def _changed_lines(before: str, after: str) -> tuple[str, str]:
+    import difflib
+
+    old, new = [], []
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        if line.startswith("- "):
+            old.append(line[2:].strip())
+        elif line.startswith("+ "):
+            new.append(line[2:].strip())
+    return " / ".join(old), " / ".join(new)
+
+
+def generate_module(code: str, module: str) -> list[Generated]:
+    """Every distinct mutant of the solution regions of one module's source."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+    from mutmut.mutation.mutators import mutation_operators
+
+    lines = solution_lines(code)
+
+    class Finder(cst.CSTVisitor):
+        METADATA_DEPENDENCIES = (PositionProvider,)
+
+        def __init__(self):
+            self.found = []
+
+        def on_visit(self, node):
+            position = self.get_metadata(PositionProvider, node, None)
+            if position is not None and position.start.line in lines:
+                for kind, operator in mutation_operators:
+                    if isinstance(node, kind):
+                        for mutated in operator(node):
+                            self.found.append((node, mutated, position.start.line,
+                                               operator.__name__.removeprefix("operator_")))
+            return True
+
+    wrapper = MetadataWrapper(cst.parse_module(code))
+    finder = Finder()
+    wrapper.visit(finder)
+    out, seen, ordinal = [], set(), {}
+    for node, mutated, line, operator in finder.found:
+        source = wrapper.module.deep_replace(node, mutated).code
+        if source == code or source in seen:
+            continue
+        seen.add(source)
+        old, new = _changed_lines(code, source)
+        key = f"{module}\0{operator}\0{old}\0{new}"
+        ordinal[key] = ordinal.get(key, -1) + 1
+        digest = hashlib.sha256(f"{key}\0{ordinal[key]}".encode()).hexdigest()[:10]
+        out.append(Generated(digest, module, line, operator, f"{module}.py line {line}: "
+                             f"`{old}` -> `{new}`", source))
+    return out
+
+
+def generate(assignment: Assignment) -> list[Generated]:
+    mutants = []
+    for module in assignment.modules:
+        if (assignment.id, module) in MUTATED_ELSEWHERE:
+            continue
+        path = assignment.solution_dir / f"{module}.py"
+        if path.is_file():
+            mutants += generate_module(path.read_text(), module)
+    return mutants
+
+
+def equivalents(assignment: Assignment) -> dict[str, str]:
+    """{mutant id: why it is equivalent} from the suite's judgements."""
+    path = assignment.suite_dir / EQUIVALENT_FILE
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text())
+    return {str(e["id"]): str(e["why"]) for e in data.get("equivalent", [])}
+
+
+def sample(mutants: list[Generated], size: int) -> list[Generated]:
+    """A fixed sample: every k-th mutant in id order (the same on every machine)."""
+    ordered = sorted(mutants, key=lambda m: m.id)
+    if size <= 0 or size >= len(ordered):
+        return ordered
+    step = len(ordered) / size
+    return [ordered[int(i * step)] for i in range(size)]
+
+
+@dataclass
+class Outcome:
+    mutant: Generated
+    score: float
+    max_score: float
+    verdict: str            # "killed", "survived", "equivalent", "error"
+    note: str = ""
+
+
+def _grade(assignment_id: str, module: str, source: str, secret: str) -> tuple[float, float, str]:
+    from grader.grading import grade_submission
+    from grader.submissions import Submission
+
+    a = load_assignment(assignment_id)
+    with tempfile.TemporaryDirectory(prefix="grader-generated-") as tmp:
+        folder = Path(tmp) / "mutant"
+        shutil.copytree(a.solution_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        (folder / f"{module}.py").write_text(source)
+        result = grade_submission(Submission("generated-mutant", assignment_id, folder), secret)
+    extra = result["extra_data"]
+    problem = extra["reason"] if extra["internal_errors"] else ""
+    return result["score"], result["max_score"], problem
+
+
+def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=None) -> list[Outcome]:
+    """Grade every mutant; judge it killed (it lost points), equivalent (judged so), or
+    survived."""
+    from grader.grading import course_secret, run_many
+
+    a = load_assignment(assignment_id)
+    judged = equivalents(a)
+    secret = course_secret()
+    graded = run_many([(assignment_id, m.module, m.source, secret) for m in mutants], jobs,
+                      _grade, on_done)
+    outcomes = []
+    for m, (score, maximum, problem) in zip(mutants, graded):
+        if problem:
+            verdict, note = "error", problem
+        elif score < maximum:
+            verdict, note = "killed", f"{score:g}/{maximum:g}"
+        elif m.id in judged:
+            verdict, note = "equivalent", judged[m.id]
+        else:
+            verdict, note = "survived", f"{score:g}/{maximum:g}"
+        outcomes.append(Outcome(m, score, maximum, verdict, note))
+    return outcomes
+
+
+def summary(assignment_id: str, outcomes: list[Outcome], seconds: float) -> dict:
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in ("killed", "survived",
+                                                                 "equivalent", "error")}
+    relevant = len(outcomes) - counts["equivalent"]
+    return {"assignment": assignment_id, "generated": len(outcomes), **counts,
+            "killed_share": round(counts["killed"] / relevant, 4) if relevant else 1.0,
+            "seconds": round(seconds, 1),
+            "survivors": [{"id": o.mutant.id, "change": o.mutant.change, "score": o.note}
+                          for o in outcomes if o.verdict in ("survived", "error")]}
+
+
+def timed_run(assignment_id: str, size: int = 0, jobs: int = 1, on_done=None) -> dict:
+    a = load_assignment(assignment_id)
+    mutants = sample(generate(a), size)
+    started = time.monotonic()
+    outcomes = run(assignment_id, mutants, jobs, on_done)
+    return summary(assignment_id, outcomes, time.monotonic() - started)
