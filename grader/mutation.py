@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Assignment, load_assignment
+from grader.release import BEGIN_SOLUTION, END_SOLUTION
 
 EQUIVALENT_FILE = "equivalent_mutants.toml"
 # modules that are another assignment's reference, mutated there
@@ -44,13 +45,13 @@ class Generated:
 
 
 def solution_lines(code: str) -> set[int]:
-    """Line numbers strictly between ### BEGIN SOLUTION and ### END SOLUTION."""
+    """Line numbers strictly inside the solution regions, by release's own rule (the markers
+    are spelled there in parts, so that this module can ship in the student bundle)."""
     lines, inside = set(), False
     for number, line in enumerate(code.splitlines(), 1):
-        text = line.strip()
-        if text.startswith("### BEGIN SOLUTION"):
+        if BEGIN_SOLUTION in line:
             inside = True
-        elif text.startswith("### END SOLUTION"):
+        elif END_SOLUTION in line:
             inside = False
         elif inside:
             lines.add(number)
