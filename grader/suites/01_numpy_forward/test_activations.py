@@ -92,9 +92,13 @@ def test_tanh_extreme_inputs(student, reference, rng):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", ["sigmoid", "relu", "leaky_relu", "tanh", "softmax"])
-def test_activation_does_not_modify_input(student, rng, name):
+def test_activation_does_not_modify_input(student, reference, rng, name):
+    """activation leaves its input unchanged (and computes the right values)"""
     z = uniform(rng, (5, 4))
-    _, after = student.call_returning_args(name, z)
+    got, after = student.call_returning_args(name, z)
+    # a property of the right value only: an activation that returns garbage earns nothing
+    check_array(got, getattr(reference, name)(z), what=f"{name}(z)",
+                inputs=describe("z", z, -6, 6), **TOL[np.float64])
     check_not_mutated(z, after[0], what=f"{name}(z)", argname="z")
 
 

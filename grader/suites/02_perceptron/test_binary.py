@@ -3,11 +3,16 @@
 Training runs in the student's process on the parent's data; its weights come back and
 the training accuracy is computed here (and through the student's predict_perceptron).
 """
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, check_not_mutated
+from grader.checks.calibration import load_module
 from grader.checks.gradient import as_float_array
+
+check_rule = load_module(Path(__file__).with_name("perceptron_rule.py"), "perceptron_rule_02").check_rule
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([-1, 1, 1, -1])
@@ -131,9 +136,31 @@ def test_same_seed_same_weights(student, rng):
                           "weights; draw the visiting order from np.random.default_rng(seed)")
 
 
+def hard(rng, N, n):
+    """Points two overlapping clouds: rarely separable, so the stopping rule and every
+    update count."""
+    y = rng.choice([-1, 1], size=N)
+    X = rng.normal(0, 1.0, size=(N, n)) + 0.8 * y[:, None]
+    return X, y
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(20)
+def test_training_follows_the_rule_exactly(student, rng):
+    """train_perceptron gives the weights of the classic rule: its order, updates and stop"""
+    for N, n, epochs, seed in ((40, 2, 7, 3), (60, 3, 30, 11), (25, 4, 100, 0)):
+        for X, y in (hard(rng, N, n), separable(rng, N, n, margin=0.05)):
+            what = f"train_perceptron(X, y, epochs={epochs}, seed={seed}) on {N} points in {n}-D"
+            w = weights(student.train_perceptron(X, y, epochs=epochs, seed=seed), n, what)
+            check_rule(w, X, y, epochs, seed, what)
+
+
 @pytest.mark.points(1)
 def test_training_does_not_modify_inputs(student, rng):
     X, y = separable(rng, 30, 2)
-    _, after = student.call_returning_args("train_perceptron", X, y, 20, 0)
+    w, after = student.call_returning_args("train_perceptron", X, y, 20, 0)
+    what = "train_perceptron(X, y, 20, 0)"
+    # a property of the right value only: the weights must be the rule's too
+    check_rule(weights(w, 2, what), X, y, 20, 0, what)
     for name, before, left in zip(("X", "y"), (X, y), after):
-        check_not_mutated(before, left, what="train_perceptron(X, y, 20, 0)", argname=name)
+        check_not_mutated(before, left, what=what, argname=name)

@@ -5,11 +5,16 @@ MNIST: the student's process gets the training part of grader.data.mnist_split(s
 labels, and the accuracy and the confusion matrix are computed here from the hidden test
 labels. Thresholds: calibrate.py beside this file (the reference with 40 seeds).
 """
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, award_tiers
+from grader.checks.calibration import load_module
 from grader.data import mnist_split, perturb_images
+
+check_rule = load_module(Path(__file__).with_name("perceptron_rule.py"), "perceptron_rule_02").check_rule
 
 EPOCHS = 5
 # Calibration (python calibrate.py, 40 seeds, EPOCHS=5, perturbed test images): reference
@@ -66,6 +71,19 @@ def test_one_vs_rest_separates_each_class(student, rng):
             raise CheckFailed(f"{what}: the perceptron of class {c} (row {c}) puts {wrong} of "
                               f"{len(y)} points on the wrong side; it must be trained on +1 "
                               f"for class {c} and -1 for every other class")
+
+
+@pytest.mark.points(2)
+def test_one_vs_rest_row_c_is_the_perceptron_of_class_c(student, rng):
+    """train_one_vs_rest: row c is train_perceptron on +1/-1 labels of class c, seeded seed + c"""
+    for N, n, C, epochs, seed in ((30, 2, 3, 5, 4), (45, 3, 4, 20, 0)):
+        y = rng.integers(0, C, size=N)
+        X = rng.normal(0, 1.0, size=(N, n)) + rng.normal(0, 1.5, size=(C, n))[y]
+        what = f"train_one_vs_rest(X, y, {C}, epochs={epochs}, seed={seed})"
+        W = weight_matrix(student.train_one_vs_rest(X, y, C, epochs=epochs, seed=seed), C, n, what)
+        for c in range(C):
+            check_rule(W[c], X, np.where(y == c, 1, -1), epochs, seed + c,
+                       f"{what}: row {c} (+1 for class {c}, -1 for the others, seed {seed} + {c})")
 
 
 @pytest.mark.points(2)
@@ -136,5 +154,4 @@ def test_mnist_confusion_matrix(student, rng):
         raise CheckFailed(f"{MNIST_WHAT}: digit {worst} is recognised in only "
                           f"{recall[worst]:.0%} of the hidden test images (at least "
                           f"{MIN_RECALL:.0%} needed for every digit); it is most often taken "
-                          f"for a {int(np.argmax(row))}. Each class needs its own perceptron, "
-                          "and the prediction the largest raw score w . x + b")
+                          f"for a {int(np.argmax(row))}")

@@ -107,3 +107,72 @@ def test_train_history(student, rng):
     if not loss < before:
         raise CheckFailed(f"{what}: the net's loss on (X, y) did not go down: train did not "
                           "change the weights")
+
+
+def train_like_the_reference(student, lab, rng, X, y, lr, batch_size, shuffle_modes):
+    """The student's net after train(net, X, y, epochs=2, lr, batch_size) from weights set
+    here, against the reference's loop from the same weights and seed: each epoch shuffled
+    with np.random.permutation ("shuffled"), or visited in the given order ("in order")."""
+    what = f"train(net, X, y, epochs=2, lr={lr}, batch_size={batch_size}) on {len(X)} digits"
+    weights = [(rng.normal(0, 0.1, size=(8, 784)), np.zeros((1, 8))),
+               (rng.normal(0, 0.5, size=(10, 8)), rng.normal(0, 0.1, size=(1, 10)))]
+    net = student.build_net(2, hidden_size=8)
+    linears = [layer for layer in net.layers if layer.type_name == "Linear"]
+    if len(linears) != 2:
+        raise CheckFailed(f"{what}: build_net(2) should hold two Linear layers")
+    for layer, (W, b) in zip(linears, weights):
+        layer.W, layer.b = W, b
+    seed = int(rng.integers(2**31))
+    student.reseed(seed)
+    history_entries(student.train(net, X, y, epochs=2, lr=lr, batch_size=batch_size), 2, what)
+    probe = rng.uniform(0, 1, size=(16, 784))
+    got = check_output(net.forward(probe), (16, 10), what=f"{what}: net.forward(x) afterwards")
+    matches = []
+    for mode in shuffle_modes:
+        ref = lab.build_net(2, hidden_size=8)
+        for ref_layer, (W, b) in zip([l for l in ref.layers if type(l).__name__ == "Linear"],
+                                     weights):
+            ref_layer.W, ref_layer.b = W.copy(), b.copy()
+        saved = np.random.get_state()
+        try:
+            np.random.seed(seed % 2**32)            # as student.reseed seeds the worker
+            if mode == "shuffled":
+                lab.train(ref, X, y, epochs=2, lr=lr, batch_size=batch_size)
+            else:
+                for _ in range(2):
+                    lab.train_epoch(ref, X, y, batch_size=batch_size, lr=lr)
+        finally:
+            np.random.set_state(saved)
+        if close(got, ref.forward(probe), rtol=1e-6, atol=1e-9):
+            matches.append(mode)
+    return what, matches
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(60)
+def test_train_uses_its_lr_and_batch_size(student, reference_modules, rng):
+    """train runs train_epoch with the lr and batch_size it is given, every epoch"""
+    split = mnist_split(seed=0)
+    X, y = split.x_train[:120].astype(np.float64), split.y_train[:120]
+    for lr, batch_size in ((0.05, 16), (0.3, 50)):
+        what, matches = train_like_the_reference(student, reference_modules["mnist_lab"], rng, X,
+                                                 y, lr, batch_size, ("shuffled", "in order"))
+        if not matches:
+            raise CheckFailed(f"{what}: the trained net is not the one `epochs` passes of "
+                              f"train_epoch(net, ..., batch_size={batch_size}, lr={lr}) give; "
+                              "pass train's own lr and batch_size on")
+
+
+@pytest.mark.points(0)
+@pytest.mark.deadline(60)
+def test_train_shuffles_each_epoch(student, reference_modules, rng):
+    """advice, no points: train visits the samples in a new np.random.permutation order each epoch"""
+    # The lesson's own loop trains in the given order; it is accepted, and told.
+    split = mnist_split(seed=0)
+    X, y = split.x_train[:120].astype(np.float64), split.y_train[:120]
+    what, matches = train_like_the_reference(student, reference_modules["mnist_lab"], rng, X, y,
+                                             0.1, 32, ("shuffled",))
+    if not matches:
+        raise CheckFailed(f"{what}: the samples were not visited in the order of "
+                          "np.random.permutation(len(X)) each epoch; shuffling every epoch "
+                          "usually trains better")

@@ -367,3 +367,26 @@ def test_train_shuffles_with_its_seed(student, rng):
     if not differ(outputs["first"], outputs["other"], rtol=1e-5, atol=1e-6):
         raise CheckFailed(f"{what}: seed=7 and seed=8 trained the same model; shuffle the "
                           "batches (shuffle=True) with a generator seeded by `seed`")
+
+
+@pytest.mark.points(1)
+@pytest.mark.deadline(60)
+def test_float64_features_and_int32_labels_are_accepted(student, rng):
+    """train, evaluate and predict take any float features and integer labels (torch.as_tensor with the right dtype)"""
+    X = rng.normal(size=(64, 12))                           # float64, as numpy makes them
+    y = rng.integers(0, 3, size=64).astype(np.int32)
+    student.reseed(int(rng.integers(2**31)))
+    model = student.MLP(12, [8], 3)
+    what = "train(model, X, y, epochs=1, device='cpu') with X float64 and y int32"
+    check_history(student.train(model, X, y, epochs=1, batch_size=16, device="cpu"), 1, what)
+    logits = model.model_outputs(X.astype(np.float32))
+    if not isinstance(logits, np.ndarray) or logits.shape != (64, 3) or not np.isfinite(logits).all():
+        raise InvalidOutput(f"{what}: the model's logits afterwards are not finite (64, 3)")
+    what = "evaluate(model, X, y, device='cpu') with X float64 and y int32"
+    accuracy = check_python_float(student.evaluate(model, X, y, device="cpu"), what=what)
+    if not close(accuracy, float(np.mean(logits.argmax(axis=1) == y)), atol=1e-6):
+        raise CheckFailed(f"{what}: not the fraction of rows whose largest logit is at the label")
+    got = student.predict(model, X, device="cpu")
+    check_array(got, logits.argmax(axis=1).astype(np.int64),
+                what="predict(model, X, device='cpu') with X float64", inputs="X: (64, 12) float64",
+                rtol=0, atol=0)

@@ -5,7 +5,8 @@ only once the model's own outputs on the grader's inputs are the outputs of thos
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, close, differ, expect_exception
+from grader.checks import CheckFailed, InvalidOutput, differ, expect_exception
+from grader.checks.models import verified_layers
 
 CLASSES = {"iris": (4, 3), "mnist": (784, 10)}
 
@@ -22,62 +23,11 @@ def outputs(model, x, what):
     return got.astype(np.float64)
 
 
-ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
-               "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "elu": lambda z: np.where(z > 0, z, np.expm1(z)),
-               "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z)}
-
-
-def dense_layers(model, what) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The model's dense layers as (W (in, out), b) pairs, as its process reports them: a
-    Keras model's get_weights(), else a torch module's parameters in registration order."""
-    if model.has("get_weights"):
-        arrays, orientation = model.get_weights(), "keras"
-    else:
-        arrays = [p.array for _, p in model.model_state()["parameters"]]
-        orientation = "torch"
-    if type(arrays) not in (list, tuple) or len(arrays) % 2 or not all(
-            type(a) is np.ndarray and a.dtype.kind == "f" and np.isfinite(a).all() for a in arrays):
-        raise InvalidOutput(f"{what}: its weights are not pairs of a weight matrix and a bias")
-    layers = []
-    for W, b in zip(arrays[0::2], arrays[1::2]):
-        W = W.astype(np.float64)
-        W = W.T if orientation == "torch" and W.ndim == 2 else W
-        if W.ndim != 2 or b.shape != (W.shape[1],):
-            raise CheckFailed(f"{what}: a layer has weights {W.shape} and bias {b.shape}; "
-                              "expected dense layers with a bias each")
-        layers.append((W, b.astype(np.float64)))
-    return layers
-
-
-def computes(layers, x, out) -> bool:
-    """Whether outputs `out` for inputs `x` are the dense layers' (a hidden activation of
-    ACTIVATIONS between them; logits, or their softmax as a Keras model may give)."""
-    for act in ACTIVATIONS.values():
-        h = x.astype(np.float64)
-        try:
-            for i, (W, b) in enumerate(layers):
-                h = h @ W + b
-                if i < len(layers) - 1:
-                    h = act(h)
-        except ValueError:
-            return False
-        z = h - h.max(axis=1, keepdims=True)
-        soft = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        if close(out, h, rtol=1e-3, atol=1e-4) or close(out, soft, rtol=1e-3, atol=1e-5):
-            return True
-    return False
-
-
 def parameter_count(model, problem, rng, what) -> int:
     """The number of trainable numbers of the model's dense layers, once its outputs on
     random inputs are shown to be what those layers compute."""
-    layers = dense_layers(model, what)
-    n_in = CLASSES[problem][0]
-    x = rng.normal(0, 2, size=(16, n_in)).astype(np.float32)
-    if not layers or not computes(layers, x, outputs(model, x, what)):
-        raise CheckFailed(f"{what}: its outputs are not those of its dense layers' weights "
-                          "(a dense layer with bias for each hidden size and the output "
-                          "layer, an activation between them)")
+    x = rng.normal(0, 2, size=(16, CLASSES[problem][0])).astype(np.float32)
+    layers = verified_layers(model, x, outputs(model, x, what), what)
     return sum(W.size + b.size for W, b in layers)
 
 

@@ -12,7 +12,8 @@ import functools
 import numpy as np
 import pytest
 
-from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close
+from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close, differ
+from grader.checks.models import adam_steps, set_layers, verified_layers
 from grader.data import mnist_split, perturb_images, stratified_split
 
 # name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
@@ -173,3 +174,50 @@ def test_predict_gives_the_class_of_the_largest_output(student, rng):
         raise InvalidOutput(f"{what}: expected a numpy array of integer labels, got {kind}")
     check_array(got.astype(np.int64), want.astype(np.int64), what=what,
                 inputs=f"X: {split.x_test.shape} float32", rtol=0, atol=0)
+
+
+def fitted_layers(student, rng, problem, hidden, X, y, epochs, lr, layers=None):
+    """A model of build_model(problem, hidden), its weights before fit (set here when
+    `layers` is given) and after fit(model, X, y, epochs, lr), each verified against the
+    model's outputs; and the outputs on a probe afterwards."""
+    what = f"build_model({problem!r}, {hidden}) trained with fit(model, X, y, {epochs}, {lr})"
+    n_in, n_out = (4, 3) if problem == "iris" else (784, 10)
+    model = student.build_model(problem, hidden)
+    if layers is not None:
+        set_layers(model, layers)
+    probe = rng.normal(0, 1, size=(16, n_in)).astype(np.float32)
+    before = verified_layers(model, probe, outputs(model, probe, n_out, what), what)
+    check_history(student.fit(model, X, y, epochs, lr), epochs, what)
+    out = outputs(model, probe, n_out, what)
+    return what, before, verified_layers(model, probe, out, what), out
+
+
+@pytest.mark.points(2)
+@pytest.mark.deadline(60)
+def test_fit_takes_one_step_per_batch_of_32(student, rng):
+    """fit takes one optimizer step per mini-batch of 32 samples"""
+    # Adam moves a weight by about lr per step whatever its gradient, so the largest change
+    # of a weight after one epoch counts the steps: ceil(N / 32) of them.
+    for n in (64, 96):
+        X = rng.normal(0, 1, size=(n, 4)).astype(np.float32)
+        y = rng.integers(0, 3, size=n)
+        what, before, after, _ = fitted_layers(student, rng, "iris", (8,), X, y, 1, 1e-4)
+        steps, want = adam_steps(before, after, 1e-4), -(-n // 32)
+        if not abs(steps - want) <= 0.35:
+            raise CheckFailed(f"{what} on {n} samples: the weights moved as {steps:.1f} Adam "
+                              f"steps of lr would; one epoch in mini-batches of 32 takes {want}")
+
+
+@pytest.mark.points(1)
+@pytest.mark.deadline(60)
+def test_fit_shuffles_the_batches(student, rng):
+    """fit shuffles the samples: two runs from the same weights make different batches"""
+    X = rng.normal(0, 1, size=(64, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=64)
+    layers = [(rng.normal(0, 0.5, size=(4, 8)), np.zeros(8)),
+              (rng.normal(0, 0.5, size=(8, 3)), np.zeros(3))]
+    runs = [fitted_layers(student, rng, "iris", (8,), X, y, 3, 0.01, layers) for _ in range(2)]
+    what = runs[0][0]
+    if not differ(runs[0][3], runs[1][3], rtol=1e-6, atol=1e-7):
+        raise CheckFailed(f"{what} twice from the same weights: the same model both times, so "
+                          "the batches were the same; shuffle the samples (shuffle=True)")

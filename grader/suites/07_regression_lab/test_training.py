@@ -16,6 +16,7 @@ import pytest
 
 from grader.checks import CheckFailed, award_tiers
 from grader.checks.properties import check_output
+from grader.checks.models import adam_steps, verified_layers
 
 # --- settings shared with calibrate.py ---------------------------------------------------
 SPLIT_SEED = 7            # the hidden split of the diabetes data (fixed: thresholds depend on it)
@@ -155,3 +156,33 @@ def test_log_target_trained_in_log_space(student, rng, credit):
                           "prediction is positive")
     award_tiers(credit, r2(np.log(y_test), np.log(pred)), LOG_R2_TIERS,
                 metric="R² of log(prediction) against log(y)", what=what)
+
+
+@pytest.mark.points(1)
+@pytest.mark.deadline(60)
+def test_train_regressor_takes_one_step_per_batch_of_32(student, rng):
+    """train_regressor takes one Adam step per mini-batch of 32 samples"""
+    # A model of known architecture with weights set here: Adam moves a weight by about lr
+    # per step whatever its gradient, so after one epoch the largest change of a weight
+    # counts the steps: ceil(N / 32) of them. The weights read back are believed once they
+    # give the model's own outputs.
+    spec = [["Linear", 5, 8], ["ReLU"], ["Linear", 8, 1]]
+    for n in (64, 96):
+        W1, b1 = rng.normal(0, 0.5, size=(8, 5)), rng.normal(0, 0.1, size=8)
+        W2, b2 = rng.normal(0, 0.5, size=(1, 8)), rng.normal(0, 0.1, size=1)
+        model = student.torch_model(spec)
+        model.load_state({"0.weight": W1.astype(np.float32), "0.bias": b1.astype(np.float32),
+                          "2.weight": W2.astype(np.float32), "2.bias": b2.astype(np.float32)})
+        X = rng.normal(0, 1, size=(n, 5)).astype(np.float32)
+        y = rng.normal(0, 1, size=n).astype(np.float32)
+        what = f"train_regressor(model, X, y, epochs=1, lr=1e-4) on {n} samples"
+        student.reseed(int(rng.integers(2**31)))
+        student.train_regressor(model, X, y, epochs=1, lr=1e-4)
+        probe = rng.normal(0, 1, size=(16, 5)).astype(np.float32)
+        after = verified_layers(model, probe, model.model_outputs(probe), what)
+        before = [(W1.T.astype(np.float32), b1.astype(np.float32)),
+                  (W2.T.astype(np.float32), b2.astype(np.float32))]
+        steps, want = adam_steps(before, after, 1e-4), -(-n // 32)
+        if not abs(steps - want) <= 0.35:
+            raise CheckFailed(f"{what}: the weights moved as {steps:.1f} Adam steps of lr "
+                              f"would; one epoch in mini-batches of 32 takes {want}")

@@ -20,6 +20,18 @@ FRACTION_TOL = 0.01
 MEAN_TOL = 0.03
 
 
+def check_drops(y, x, p, what, inputs, tolerance=FRACTION_TOL):
+    """y = forward(x) in training mode is a dropout of x: every entry 0 or x / (1 - p), and
+    about a fraction p of them 0 (a property of the right value, so that garbage such as
+    zeros or the input unchanged fails it)."""
+    kept = y != 0
+    if not close(y[kept], (x / (1.0 - p))[kept], rtol=1e-5):
+        raise CheckFailed(f"{what} for {inputs}: the kept entries must be x / (1 - p) "
+                          "(inverted dropout)")
+    check_close_to(float(np.mean(~kept)), p, tolerance, what=f"{what}: the fraction of zeroed entries",
+                   why=f"dropping each entry with probability p={p}")
+
+
 @pytest.mark.points(2)
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
 def test_dropout_keeps_the_expected_value(student, rng, p):
@@ -66,6 +78,7 @@ def test_dropout_backward_uses_the_forward_mask(student, rng, p):
     inputs = "x: (30, 20) float64, no zeros"
     y = check_output(layer.forward(x, training=True), x.shape,
                      what=f"Dropout({p}).forward(x)", inputs=inputs)
+    check_drops(y, x, p, f"Dropout({p}).forward(x)", inputs, tolerance=0.12)
     scale = y / x
     ones = np.ones_like(x)
     dx = layer.backward(ones)
@@ -96,6 +109,11 @@ def test_dropout_is_the_identity_in_evaluation(student, rng):
     check_array(layer.backward(dy), dy,
                 what="Dropout(0.5).backward(dy) after forward(x, training=False)",
                 inputs="dy: (40, 25) float64", rtol=0, atol=0)
+    # the same layer is a dropout in training mode (else "identity" is all it does)
+    y = check_output(layer.forward(x, training=True), x.shape,
+                     what="Dropout(0.5).forward(x, training=True)")
+    check_drops(y, x, 0.5, "Dropout(0.5).forward(x, training=True)", "x: (40, 25) float64",
+                tolerance=0.1)
 
 
 @pytest.mark.points(1)
@@ -107,5 +125,7 @@ def test_dropout_keeps_float32_and_the_input(student, rng):
     if type(got) is np.ndarray and got.dtype != np.float32:
         raise CheckFailed(f"Dropout(0.25).forward(x) for x float32 returned {got.dtype}: keep "
                           "the input's dtype")
-    check_output(got, x.shape, what="Dropout(0.25).forward(x)", inputs="x: (16, 8) float32")
+    got = check_output(got, x.shape, what="Dropout(0.25).forward(x)", inputs="x: (16, 8) float32")
+    check_drops(got, x.astype(np.float64), 0.25, "Dropout(0.25).forward(x)",
+                "x: (16, 8) float32", tolerance=0.2)
     check_not_mutated(x, after[0], what="Dropout(0.25).forward(x)", argname="x")

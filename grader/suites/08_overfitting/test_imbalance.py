@@ -130,6 +130,50 @@ def test_best_threshold_maximises_f1(student, rng):
                               "with the highest F1")
 
 
+@pytest.mark.points(2)
+def test_best_threshold_on_a_tie_takes_the_smallest(student, reference, rng):
+    """best_threshold: of thresholds with equal F1 the smallest; every distinct value tried"""
+    # few distinct probabilities on few samples: equal F1s for different thresholds happen
+    cases, ties = [], 0
+    while len(cases) < 40 or ties < 5:
+        n = int(rng.integers(4, 12))
+        probs = rng.choice([0.1, 0.2, 0.3, 0.5, 0.7, 0.9], size=n)
+        y = (rng.random(n) < 0.5).astype(np.int64)
+        if 0 < y.sum() < n:
+            scores = [f1(y, probs >= t) for t in np.unique(probs)]
+            tie = sorted(scores)[-1] == sorted(scores)[-2] if len(scores) > 1 else False
+            if tie or len(cases) < 40:
+                cases.append((probs, y))
+                ties += bool(tie)
+    for probs, y in cases:
+        inputs = f"probs: {probs.tolist()}, y: {y.tolist()}"
+        got = check_number(student.best_threshold(probs, y), what="best_threshold(probs, y)",
+                           inputs=inputs)
+        want = reference.best_threshold(probs, y)
+        if got != want:
+            raise CheckFailed(f"best_threshold(probs, y) for {inputs}: returned {got:g}; the "
+                              "highest F1 (predicting 1 where probs >= t, F1 = 2 TP / (2 TP + "
+                              "FP + FN)) is reached first at another threshold; on a tie the "
+                              "smallest t wins")
+
+
+@pytest.mark.points(1)
+def test_fit_imbalanced_classifier_passes_epochs_and_lr(student, reference, rng):
+    """fit_imbalanced_classifier passes its epochs and lr on to train_logistic"""
+    X_train, y_train = imbalanced(rng, 60, minority=0.25, D=4, shift=1.5)
+    X_val, y_val = imbalanced(rng, 60, minority=0.25, D=4, shift=1.5)
+    for epochs, lr in ((40, 0.05), (7, 1.3)):
+        what = f"fit_imbalanced_classifier(..., epochs={epochs}, lr={lr})"
+        got = student.fit_imbalanced_classifier(X_train, y_train, X_val, y_val, epochs=epochs,
+                                                lr=lr)
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            raise CheckFailed(f"{what} must return a pair (w, threshold)")
+        check_array(got[0], reference.fit_imbalanced_classifier(X_train, y_train, X_val, y_val,
+                                                                epochs=epochs, lr=lr)[0],
+                    what=f"{what}: the returned w", inputs="X_train: (60, 4)", rtol=1e-6,
+                    atol=1e-8)
+
+
 @pytest.mark.points(3)
 def test_threshold_is_chosen_on_the_validation_data(student, reference, rng):
     # Many features and few training samples: the model fits its training data almost

@@ -233,3 +233,28 @@ def test_overfitting_epoch(student, reference, rng):
         raise CheckFailed(f"{what}: returned epoch {got}, which is not the first epoch after "
                           f"which the validation loss rose in each of the next {patience} "
                           f"epochs while the training loss fell{hint}")
+
+
+@pytest.mark.points(2)
+def test_overfitting_epoch_on_equal_losses_and_at_the_end(student, reference, rng):
+    """overfitting_epoch: equal losses are no rise and no fall; a pattern in the very last epochs counts"""
+    cases = []
+    for _ in range(60):
+        n = int(rng.integers(4, 10))
+        train = rng.choice([1.0, 2.0, 3.0], size=n).tolist()      # plateaus: equal neighbours
+        val = rng.choice([1.0, 2.0, 3.0], size=n).tolist()
+        cases.append((train, val, int(rng.integers(1, 4))))
+    # the pattern fills exactly the last `patience` epochs
+    cases.append(([5.0, 4.0, 3.0, 2.0, 1.0], [1.0, 1.5, 1.2, 1.3, 1.4], 2))
+    cases.append(([5.0, 4.0, 3.0, 2.0], [1.0, 0.9, 1.0, 1.1], 2))
+    for train, val, patience in cases:
+        what = (f"overfitting_epoch({train}, {val}, patience={patience})")
+        got = student.overfitting_epoch(train, val, patience)
+        if type(got) is np.ndarray and got.shape == () and got.dtype.kind in "iu":
+            got = int(got)
+        expected = reference.overfitting_epoch(train, val, patience)
+        if got != expected or (got is not None and type(got) is not int):
+            raise CheckFailed(f"{what}: returned {got!r}, expected {expected!r}: the first e "
+                              f"such that for each t in e+1..e+{patience} val[t] > val[t-1] "
+                              "and train[t] < train[t-1] (equal values are neither), the last "
+                              "window ending at the last epoch included; None if there is none")
