@@ -15,6 +15,9 @@ A mutant that survives needs a stronger check, or a judgement in the suite's fol
 `equivalent_mutants.toml`: an [[equivalent]] table per mutant with its `id`, the `change` it
 makes and `why` no test could tell it from the reference (a sentence a reviewer can check).
 Mutant ids are digests of the change itself, so they survive edits elsewhere in the file.
+A mutant that keeps full hidden marks is also run against the public tests: one that fails a
+public test is never equivalent, and counts as survived (the hidden suite must be at least as
+strict as the public one).
 """
 from __future__ import annotations
 
@@ -150,19 +153,46 @@ class Outcome:
     note: str = ""
 
 
+def _mutant_folder(a: Assignment, module: str, source: str, dest: Path) -> Path:
+    shutil.copytree(a.solution_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / f"{module}.py").write_text(source)
+    return dest
+
+
 def _grade(assignment_id: str, module: str, source: str, secret: str) -> tuple[float, float, str]:
     from grader.grading import grade_submission
     from grader.submissions import Submission
 
     a = load_assignment(assignment_id)
     with tempfile.TemporaryDirectory(prefix="grader-generated-") as tmp:
-        folder = Path(tmp) / "mutant"
-        shutil.copytree(a.solution_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
-        (folder / f"{module}.py").write_text(source)
+        folder = _mutant_folder(a, module, source, Path(tmp) / "mutant")
         result = grade_submission(Submission("generated-mutant", assignment_id, folder), secret)
     extra = result["extra_data"]
     problem = extra["reason"] if extra["internal_errors"] else ""
     return result["score"], result["max_score"], problem
+
+
+def public_failures(assignment_id: str, module: str, source: str) -> list[str]:
+    """The public tests (test_public.py, as students run them) that the mutant fails. The
+    mutant is the course's own code changed by an operator, so it runs here, unconfined."""
+    import os
+    import subprocess
+    import sys
+
+    a = load_assignment(assignment_id)
+    public = a.stub_dir / "test_public.py"
+    if not public.is_file():
+        return []
+    with tempfile.TemporaryDirectory(prefix="grader-public-") as tmp:
+        folder = _mutant_folder(a, module, source, Path(tmp) / "mutant")
+        shutil.copyfile(public, folder / "test_public.py")
+        env = dict(os.environ, PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1")
+        done = subprocess.run([sys.executable, "-m", "pytest", "test_public.py", "-q", "-rf",
+                               "--no-header", "-p", "no:cacheprovider", "--rootdir",
+                               str(folder)], cwd=folder, env=env, capture_output=True,
+                              text=True, timeout=600)
+    return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("FAILED ")
+            or line.startswith("ERROR ")]
 
 
 def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=None) -> list[Outcome]:
@@ -181,6 +211,10 @@ def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=Non
             verdict, note = "error", problem
         elif score < maximum:
             verdict, note = "killed", f"{score:g}/{maximum:g}"
+        elif failing := public_failures(assignment_id, m.module, m.source):
+            # public ⊂ hidden: what the public tests catch, the hidden suite must punish
+            verdict, note = "survived", (f"{score:g}/{maximum:g} although it fails the public "
+                                         f"test(s) {', '.join(failing)}")
         elif m.id in judged:
             verdict, note = "equivalent", judged[m.id]
         else:
