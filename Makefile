@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: install sandbox browser demo test bench release-check clean
+.PHONY: install sandbox browser demo test bench mutation gpu-check release-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ test: install browser
 bench: install
 	$(PIP) -e '.[dev,course,bench]'
 	$(BIN)/python bench/bench_grading.py
+
+# Every generated mutant of every reference, graded (about 20 minutes on 2 cores); CI runs a
+# fixed sample of them (tests/test_generated_mutants.py).
+mutation: install
+	$(BIN)/grader validate --generated --report mutation
+
+# On a machine with an NVIDIA GPU and a CUDA build of torch: the GPU tests, none skipped.
+gpu-check: install
+	$(BIN)/python -m pytest tests/test_gpu.py -rs
+	$(BIN)/grader validate 05_pytorch_basics
 
 release-check: install
 	$(BIN)/grader release --check

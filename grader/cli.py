@@ -285,7 +285,9 @@ def _validate_generated(ids: list[str], args) -> int:
         (report / f"{aid}.json").write_text(json.dumps(s, indent=2) + "\n")
         good = s["killed_share"] >= MUTATION_TARGET and not s["error"]
         ok = ok and good
-        table.add_row(aid, str(s["generated"]), str(s["killed"]), str(s["equivalent"]),
+        gpu_only = s["equivalent_without_gpu"]
+        table.add_row(aid, str(s["generated"]), str(s["killed"]),
+                      str(s["equivalent"]) + (f" ({gpu_only} need a GPU)" if gpu_only else ""),
                       str(s["survived"]), str(s["error"]),
                       f"{'[green]' if good else '[red]'}{s['killed_share']:.1%}[/]", f"{s['seconds']:g}")
         for survivor in s["survivors"]:

@@ -13,7 +13,9 @@ the lab module.
 
 A mutant that survives needs a stronger check, or a judgement in the suite's folder,
 `equivalent_mutants.toml`: an [[equivalent]] table per mutant with its `id`, the `change` it
-makes and `why` no test could tell it from the reference (a sentence a reviewer can check).
+makes and `why` no test could tell it from the reference (a sentence a reviewer can check);
+`needs = "gpu"` marks a device mistake that only a GPU reveals (judged equivalent only on a
+machine without one; the report counts them apart).
 Mutant ids are digests of the change itself, so they survive edits elsewhere in the file.
 A mutant that keeps full hidden marks is also run against the public tests: one that fails a
 public test is never equivalent, and counts as survived (the hidden suite must be at least as
@@ -126,13 +128,24 @@ def generate(assignment: Assignment) -> list[Generated]:
     return mutants
 
 
-def equivalents(assignment: Assignment) -> dict[str, str]:
-    """{mutant id: why it is equivalent} from the suite's judgements."""
+def judgements(assignment: Assignment) -> list[dict]:
+    """The suite's [[equivalent]] tables: id, change, why."""
     path = assignment.suite_dir / EQUIVALENT_FILE
     if not path.is_file():
-        return {}
-    data = tomllib.loads(path.read_text())
-    return {str(e["id"]): str(e["why"]) for e in data.get("equivalent", [])}
+        return []
+    return [{k: str(e.get(k, "")) for k in ("id", "change", "why", "needs")}
+            for e in tomllib.loads(path.read_text()).get("equivalent", [])]
+
+
+def equivalents(assignment: Assignment) -> dict[str, str]:
+    """{mutant id: why it is equivalent} from the suite's judgements. A judgement with
+    `needs = "gpu"` (a device mistake that only a GPU can reveal) holds only on a machine
+    without one: where a GPU is available, that mutant must be killed like any other."""
+    from grader.plugin import cuda_available
+
+    gpu = cuda_available()[0]
+    return {e["id"]: e["why"] for e in judgements(assignment)
+            if not (e["needs"] == "gpu" and gpu)}
 
 
 def sample(mutants: list[Generated], size: int) -> list[Generated]:
@@ -227,6 +240,10 @@ def summary(assignment_id: str, outcomes: list[Outcome], seconds: float) -> dict
     counts = {v: sum(o.verdict == v for o in outcomes) for v in ("killed", "survived",
                                                                  "equivalent", "error")}
     relevant = len(outcomes) - counts["equivalent"]
+    judged = {e["id"]: e for e in judgements(load_assignment(assignment_id))}
+    counts["equivalent_without_gpu"] = sum(o.verdict == "equivalent" and
+                                           judged.get(o.mutant.id, {}).get("needs") == "gpu"
+                                           for o in outcomes)
     return {"assignment": assignment_id, "generated": len(outcomes), **counts,
             "killed_share": round(counts["killed"] / relevant, 4) if relevant else 1.0,
             "seconds": round(seconds, 1),

@@ -77,6 +77,11 @@ def test_forward(student, reference, rng, name):
     x = layer_input(rng, name, (3, 4), scale=1000.0)
     check_array(getattr(student, name)(*args).forward(x), getattr(reference, name)(*args).forward(x),
                 what=f"{constructed(name)}.forward(x)", inputs=describe(name, x), **TOL)
+    # rows at very different levels: stable along each row, not only for the whole batch
+    x = layer_input(rng, name, (3, 4)) + np.array([[1000.0], [0.0], [-1000.0]])
+    check_array(getattr(student, name)(*args).forward(x), getattr(reference, name)(*args).forward(x),
+                what=f"{constructed(name)}.forward(x)",
+                inputs=describe(name, x) + ", rows near +1000, 0 and -1000", **TOL)
 
 
 @pytest.mark.points(1)

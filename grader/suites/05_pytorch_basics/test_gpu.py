@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, close
-from grader.checks.autograd import check_forward_log, check_tensor
+from grader.checks.autograd import check_forward_log, check_python_float, check_tensor
 from grader.checks.gpu import check_used_gpu
 from grader.data import mnist_split
 from grader.plugin import cuda_available
@@ -80,6 +80,27 @@ def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
     if devices != {"cuda"}:
         raise CheckFailed(f"{what}: after training the parameters are on {sorted(devices)}")
     (h_cpu, acc_cpu, _), (h_gpu, acc_gpu, _) = runs["cpu"], runs["cuda"]
+    # evaluate and predict move what they are given (here a model on the CPU) to the device
+    student.reseed(init)
+    model = student.MLP(784, [64], 10)
+    logits = model.model_outputs(split.x_test)
+    want = logits.argmax(axis=1)
+    for name, args in (("evaluate", (model, split.x_test, split.y_test)),
+                       ("predict", (model, split.x_test))):
+        what = f"{name}(model on the CPU, X, ..., device='cuda')"
+        got = getattr(student, name)(*args, device="cuda")
+        if name == "evaluate":
+            got = check_python_float(got, what=what)
+            if not close(got, float(np.mean(want == split.y_test)), atol=ACCURACY_ATOL):
+                raise CheckFailed(f"{what}: accuracy {got:.4f}, not that of the model's logits")
+        else:
+            if not isinstance(got, np.ndarray) or got.shape != want.shape:
+                raise CheckFailed(f"{what}: expected a numpy array of {len(want)} labels "
+                                  "(use .cpu().numpy())")
+            # the GPU's float rounding may flip a near-tie: allow a few rows in a thousand
+            if np.mean(got != want) > 0.005:
+                raise CheckFailed(f"{what}: {np.mean(got != want):.1%} of the labels are not "
+                                  "those of the largest logits")
     if not close(h_gpu, h_cpu, rtol=LOSS_RTOL):
         raise CheckFailed(f"{what}: the losses per epoch differ from the CPU run by more than "
                           f"{LOSS_RTOL:.0%} (same seed and initial weights)")

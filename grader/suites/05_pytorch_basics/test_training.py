@@ -390,3 +390,29 @@ def test_float64_features_and_int32_labels_are_accepted(student, rng):
     check_array(got, logits.argmax(axis=1).astype(np.int64),
                 what="predict(model, X, device='cpu') with X float64", inputs="X: (64, 12) float64",
                 rtol=0, atol=0)
+
+
+@pytest.mark.points(1)
+@pytest.mark.deadline(60)
+def test_device_none_means_get_device(student, rng):
+    """train, evaluate and predict without a device use get_device() (here: the CPU)"""
+    X = rng.normal(size=(64, 12)).astype(np.float32)
+    y = rng.integers(0, 3, size=64)
+    student.reseed(int(rng.integers(2**31)))
+    model = student.MLP(12, [8], 3)
+    # no GPU reported, so get_device() is the CPU, whatever the grading machine has
+    what = "train(model, X, y, epochs=1) without a device"
+    check_history(student.call_with_fake_devices("train", model, X, y, epochs=1, batch_size=16),
+                  1, what)
+    logits = model.model_outputs(X)
+    if not isinstance(logits, np.ndarray) or logits.shape != (64, 3) or not np.isfinite(logits).all():
+        raise InvalidOutput(f"{what}: the model's logits afterwards are not finite (64, 3)")
+    what = "evaluate(model, X, y) without a device"
+    accuracy = check_python_float(student.call_with_fake_devices("evaluate", model, X, y),
+                                  what=what)
+    if not close(accuracy, float(np.mean(logits.argmax(axis=1) == y)), atol=1e-6):
+        raise CheckFailed(f"{what}: not the fraction of rows whose largest logit is at the label")
+    check_array(student.call_with_fake_devices("predict", model, X),
+                logits.argmax(axis=1).astype(np.int64), what="predict(model, X) without a device",
+                inputs="X: (64, 12) float32", rtol=0, atol=0)
+
