@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.sandbox.worker import process_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 ALICE = (ROOT / "examples/submissions/alice/01_numpy_forward/forward.py").read_text()
 ID = "01_numpy_forward"
@@ -43,22 +45,7 @@ def start(klass, out, jobs):
 
 
 def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rfind(")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        for c in children.get(p, []):
-            if c not in found:
-                found.add(c)
-                todo.append(c)
-    return found
+    return process_tree(pid) - {pid}
 
 
 def alive(pid: int) -> bool:

@@ -77,6 +77,14 @@ def adam_steps(before, after, lr: float) -> float:
     return largest / lr
 
 
+def check_adam_steps(before, after, lr: float, n: int, what: str) -> None:
+    """One epoch over n samples took one Adam step per mini-batch of 32 (ceil(n / 32))."""
+    steps, want = adam_steps(before, after, lr), -(-n // 32)
+    if not abs(steps - want) <= 0.35:
+        raise CheckFailed(f"{what}: the weights moved as {steps:.1f} Adam steps of lr would; "
+                          f"one epoch in mini-batches of 32 takes {want}")
+
+
 def set_layers(model, layers) -> None:
     """Give a model's dense layers weights the grader chose ((W (in, out), b) pairs): Keras's
     set_weights, or a torch module's state by its parameters' names."""

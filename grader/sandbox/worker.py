@@ -30,6 +30,26 @@ TMPFS_SIZE = 256 << 20
 RSS_POLL_SECONDS = 0.25           # how often a GPU worker's resident memory is checked
 
 
+def process_tree(pid: int) -> set[int]:
+    """pid and all its descendants, read from /proc (processes that exit meanwhile are
+    skipped)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p not in found:
+            found.add(p)
+            todo.extend(children.get(p, []))
+    return found
+
+
 @dataclass(frozen=True)
 class Limits:
     memory_mb: int = 2048            # RLIMIT_AS; 0 = none (GPU workers)
@@ -373,21 +393,7 @@ class Worker:
         wrapper and all its descendants, read from /proc. NVML and nvidia-smi report these."""
         if not self.alive:
             return set()
-        children: dict[int, list[int]] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                text = stat.read_text()
-            except OSError:
-                continue
-            fields = text[text.rfind(")") + 2:].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        found, todo = set(), [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            if pid not in found:
-                found.add(pid)
-                todo.extend(children.get(pid, []))
-        return found
+        return process_tree(self.proc.pid)
 
     @property
     def alive(self) -> bool:
