@@ -186,26 +186,33 @@ def _grade(assignment_id: str, module: str, source: str, secret: str) -> tuple[f
 
 
 def public_failures(assignment_id: str, module: str, source: str) -> list[str]:
-    """The public tests (test_public.py, as students run them) that the mutant fails. The
-    mutant is the course's own code changed by an operator, so it runs here, unconfined."""
+    """The public tests (test_public.py, as students run them) that the mutant fails."""
+    a = load_assignment(assignment_id)
+    with tempfile.TemporaryDirectory(prefix="grader-public-") as tmp:
+        return failing_public_tests(a, _mutant_folder(a, module, source, Path(tmp) / "mutant"))
+
+
+def failing_public_tests(a: Assignment, folder: Path) -> list[str]:
+    """The public tests that the code in `folder` fails. Only for the course's own code (a
+    reference changed by an operator or by hand): it runs here, unconfined."""
     import os
     import subprocess
     import sys
 
-    a = load_assignment(assignment_id)
     public = a.stub_dir / "test_public.py"
     if not public.is_file():
         return []
     with tempfile.TemporaryDirectory(prefix="grader-public-") as tmp:
-        folder = _mutant_folder(a, module, source, Path(tmp) / "mutant")
-        shutil.copyfile(public, folder / "test_public.py")
-        env = dict(os.environ, PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1")
+        work = Path(tmp) / "code"
+        shutil.copytree(folder, work, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copyfile(public, work / "test_public.py")
+        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
         done = subprocess.run([sys.executable, "-m", "pytest", "test_public.py", "-q", "-rf",
                                "--no-header", "-p", "no:cacheprovider", "--rootdir",
-                               str(folder)], cwd=folder, env=env, capture_output=True,
+                               str(work)], cwd=work, env=env, capture_output=True,
                               text=True, timeout=600)
-    return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("FAILED ")
-            or line.startswith("ERROR ")]
+    return [line.split()[1] for line in done.stdout.splitlines()
+            if line.startswith(("FAILED ", "ERROR "))]
 
 
 def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=None) -> list[Outcome]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader.course import load_assignment
 from grader.grading import course_secret, grade_submission, run_many
+from grader.mutation import failing_public_tests
 from grader.submissions import Submission
 
 
@@ -68,6 +69,11 @@ def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str,
         note = (f"advice only ({advice_only})" if ok else
                 "NOT CAUGHT: no advice test failed")
         failed = failed or advice
+        # public ⊂ hidden: what the public tests reject must cost hidden points
+        public = failing_public_tests(load_assignment(assignment_id), Path(folder))
+        if ok and public and score == maximum:
+            ok, note = False, (f"fails the public test(s) {', '.join(public)} but loses no "
+                               "hidden points")
     else:
         ok = score < maximum
         note = ", ".join(verdicts) if ok else "NOT CAUGHT: no test lost points"
