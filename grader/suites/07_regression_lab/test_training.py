@@ -203,11 +203,13 @@ def test_train_regressor_steps_on_different_batches(student, rng):
     # the weights reach 0.98 k lr, against 89% or more when every step sees all the samples).
     for n in (33, 96):
         what, before, after = one_epoch(student, rng, n)
+        # a property of real training only: the steps must be there first
+        check_adam_steps(before, after, 1e-4, n, what)
         moved = np.concatenate([np.abs(a - b).ravel() for pa, pb in zip(after, before)
                                 for a, b in zip(pa, pb)]) / 1e-4
         moved = moved[moved > 0.01]            # weights of dead ReLU units do not move
         steps = -(-n // 32)
-        if moved.size and np.mean(moved >= 0.98 * steps) > 0.6:
+        if np.mean(moved >= 0.98 * steps) > 0.6:
             raise CheckFailed(f"{what}: nearly every weight moved by exactly {steps} Adam steps "
                               "of lr, as when every step sees the same gradient; each step "
                               "must use the next batch of 32 of the shuffled samples")
