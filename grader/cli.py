@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -215,10 +214,7 @@ def cmd_check(args) -> int:
             code_dir = Submission("you", assignment.id, work).prepare(assignment, Path(tmp) / "code")
         except UngradableSubmission as exc:
             raise UserError(str(exc)) from None
-        shutil.copyfile(public, code_dir / "test_public.py")
-        env = dict(os.environ, PYTHONPATH=str(code_dir), PYTHONDONTWRITEBYTECODE="1")
-        cmd = [sys.executable, "-m", "pytest", "test_public.py", "-p", "no:cacheprovider",
-               "--rootdir", str(code_dir), "-q", "--no-header"]
+        cmd, env = assignment.public_test_run(code_dir, public)
         return subprocess.call(cmd, cwd=code_dir, env=env)
 
 

@@ -60,6 +60,20 @@ class Assignment:
         stem = Path(self.notebook or self.main_module).stem
         return stem if stem in self.modules else self.main_module
 
+    def public_test_run(self, code_dir: Path, public: Path | None = None,
+                        *pytest_args: str) -> tuple[list[str], dict]:
+        """The command and environment that run the public tests (test_public.py, or
+        `public`) on the code in `code_dir`, as a student runs them: plain pytest, with a copy
+        of the tests put beside the code so that no stub next to the course's copy can
+        shadow it."""
+        import shutil
+        import sys
+
+        shutil.copyfile(public or self.stub_dir / "test_public.py", code_dir / "test_public.py")
+        env = dict(os.environ, PYTHONPATH=str(code_dir), PYTHONDONTWRITEBYTECODE="1")
+        return ([sys.executable, "-m", "pytest", "test_public.py", "-p", "no:cacheprovider",
+                 "--rootdir", str(code_dir), "-q", "--no-header", *pytest_args], env)
+
     def suite_files(self) -> list[Path]:
         return sorted(self.suite_dir.glob("test_*.py"))
 

@@ -129,7 +129,7 @@ def generate(assignment: Assignment) -> list[Generated]:
 
 
 def judgements(assignment: Assignment) -> list[dict]:
-    """The suite's [[equivalent]] tables: id, change, why."""
+    """The suite's [[equivalent]] tables: id, change, why, needs."""
     path = assignment.suite_dir / EQUIVALENT_FILE
     if not path.is_file():
         return []
@@ -137,15 +137,14 @@ def judgements(assignment: Assignment) -> list[dict]:
             for e in tomllib.loads(path.read_text()).get("equivalent", [])]
 
 
-def equivalents(assignment: Assignment) -> dict[str, str]:
-    """{mutant id: why it is equivalent} from the suite's judgements. A judgement with
+def equivalents(assignment: Assignment) -> dict[str, dict]:
+    """{mutant id: its judgement} for the judgements that hold on this machine. One with
     `needs = "gpu"` (a device mistake that only a GPU can reveal) holds only on a machine
     without one: where a GPU is available, that mutant must be killed like any other."""
     from grader.plugin import cuda_available
 
     gpu = cuda_available()[0]
-    return {e["id"]: e["why"] for e in judgements(assignment)
-            if not (e["needs"] == "gpu" and gpu)}
+    return {e["id"]: e for e in judgements(assignment) if not (e["needs"] == "gpu" and gpu)}
 
 
 def sample(mutants: list[Generated], size: int) -> list[Generated]:
@@ -164,6 +163,7 @@ class Outcome:
     max_score: float
     verdict: str            # "killed", "survived", "equivalent", "error"
     note: str = ""
+    needs: str = ""         # an equivalent judgement's `needs` ("gpu": holds without a GPU)
 
 
 def _mutant_folder(a: Assignment, module: str, source: str, dest: Path) -> Path:
@@ -193,24 +193,15 @@ def public_failures(assignment_id: str, module: str, source: str) -> list[str]:
 
 
 def failing_public_tests(a: Assignment, folder: Path) -> list[str]:
-    """The public tests that the code in `folder` fails. Only for the course's own code (a
-    reference changed by an operator or by hand): it runs here, unconfined."""
-    import os
+    """The public tests that the code in `folder` (a scratch copy: the tests are put beside
+    the code) fails. Only for the course's own code, a reference changed by an operator or
+    by hand: it runs here, unconfined."""
     import subprocess
-    import sys
 
-    public = a.stub_dir / "test_public.py"
-    if not public.is_file():
+    if not (a.stub_dir / "test_public.py").is_file():
         return []
-    with tempfile.TemporaryDirectory(prefix="grader-public-") as tmp:
-        work = Path(tmp) / "code"
-        shutil.copytree(folder, work, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copyfile(public, work / "test_public.py")
-        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
-        done = subprocess.run([sys.executable, "-m", "pytest", "test_public.py", "-q", "-rf",
-                               "--no-header", "-p", "no:cacheprovider", "--rootdir",
-                               str(work)], cwd=work, env=env, capture_output=True,
-                              text=True, timeout=600)
+    cmd, env = a.public_test_run(folder, None, "-rf")
+    done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     return [line.split()[1] for line in done.stdout.splitlines()
             if line.startswith(("FAILED ", "ERROR "))]
 
@@ -236,7 +227,9 @@ def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=Non
             verdict, note = "survived", (f"{score:g}/{maximum:g} although it fails the public "
                                          f"test(s) {', '.join(failing)}")
         elif m.id in judged:
-            verdict, note = "equivalent", judged[m.id]
+            outcomes.append(Outcome(m, score, maximum, "equivalent", judged[m.id]["why"],
+                                    judged[m.id]["needs"]))
+            continue
         else:
             verdict, note = "survived", f"{score:g}/{maximum:g}"
         outcomes.append(Outcome(m, score, maximum, verdict, note))
@@ -247,9 +240,7 @@ def summary(assignment_id: str, outcomes: list[Outcome], seconds: float) -> dict
     counts = {v: sum(o.verdict == v for o in outcomes) for v in ("killed", "survived",
                                                                  "equivalent", "error")}
     relevant = len(outcomes) - counts["equivalent"]
-    judged = {e["id"]: e for e in judgements(load_assignment(assignment_id))}
-    counts["equivalent_without_gpu"] = sum(o.verdict == "equivalent" and
-                                           judged.get(o.mutant.id, {}).get("needs") == "gpu"
+    counts["equivalent_without_gpu"] = sum(o.verdict == "equivalent" and o.needs == "gpu"
                                            for o in outcomes)
     return {"assignment": assignment_id, "generated": len(outcomes), **counts,
             "killed_share": round(counts["killed"] / relevant, 4) if relevant else 1.0,

@@ -70,8 +70,8 @@ def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str,
                 "NOT CAUGHT: no advice test failed")
         failed = failed or advice
         # public ⊂ hidden: what the public tests reject must cost hidden points
-        public = failing_public_tests(load_assignment(assignment_id), Path(folder))
-        if ok and public and score == maximum:
+        if ok and score == maximum and (
+                public := failing_public_tests(load_assignment(assignment_id), Path(folder))):
             ok, note = False, (f"fails the public test(s) {', '.join(public)} but loses no "
                                "hidden points")
     else:
