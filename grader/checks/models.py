@@ -67,14 +67,17 @@ def verified_layers(model, x, out, what) -> list[tuple[np.ndarray, np.ndarray]]:
     return layers
 
 
+def flat(layers) -> np.ndarray:
+    """Every weight and bias of (W, b) layers, in one vector."""
+    return np.concatenate([a.ravel() for pair in layers for a in pair])
+
+
 def adam_steps(before, after, lr: float) -> float:
     """How many Adam steps lie between two sets of layers, read from the largest change of
     one weight: Adam moves a weight by about lr per step, whatever its gradient's size (by
     exactly lr on the first step), so a weight whose gradient keeps its sign moves by k * lr
     in k steps."""
-    largest = max(float(np.max(np.abs(a - b), initial=0.0))
-                  for pair_a, pair_b in zip(after, before) for a, b in zip(pair_a, pair_b))
-    return largest / lr
+    return float(np.max(np.abs(flat(after) - flat(before)), initial=0.0)) / lr
 
 
 def check_adam_steps(before, after, lr: float, n: int, what: str) -> None:

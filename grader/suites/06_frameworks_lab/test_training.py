@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close, differ
-from grader.checks.models import check_adam_steps, set_layers, verified_layers
+from grader.checks.models import check_adam_steps, flat, set_layers, verified_layers
 from grader.data import mnist_split, perturb_images, stratified_split
 
 # name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
@@ -217,8 +217,7 @@ def test_fit_shuffles_the_batches(student, rng):
     what = runs[0][0]
     # the weights after fit (verified against the model's outputs), not the outputs on the
     # probe, which is drawn anew for each run
-    after = [np.concatenate([a.ravel() for pair in run[2] for a in pair]) for run in runs]
-    if not differ(after[0], after[1], rtol=1e-6, atol=1e-7):
+    if not differ(flat(runs[0][2]), flat(runs[1][2]), rtol=1e-6, atol=1e-7):
         raise CheckFailed(f"{what} twice from the same weights: the same model both times, so "
                           "the batches were the same; shuffle the samples (shuffle=True)")
 
@@ -230,6 +229,5 @@ def test_fit_accepts_int32_labels(student, rng):
     X = rng.normal(0, 1, size=(64, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=64).astype(np.int32)
     what, before, after, _ = fitted_layers(student, rng, "iris", (8,), X, y, 1, 0.01)
-    if not differ(np.concatenate([a.ravel() for pair in before for a in pair]),
-                  np.concatenate([a.ravel() for pair in after for a in pair]), rtol=0, atol=1e-6):
+    if not differ(flat(before), flat(after), rtol=0, atol=1e-6):
         raise CheckFailed(f"{what} with int32 labels: the weights did not change")
