@@ -53,9 +53,12 @@ mutation: install
 	$(BIN)/grader validate --generated --report mutation
 
 # On a machine with an NVIDIA GPU and a CUDA build of torch: the GPU tests, none skipped.
+# On a GPU machine: installs the CUDA build of the pinned torch where the CPU build is, then
+# prints the GPU decision with the probe's evidence and grades the 05 reference and a
+# device-ignoring mutant. Without a GPU it ends with a "no GPU here" line.
 gpu-check: install
-	$(BIN)/python -m pytest tests/test_gpu.py -rs
-	$(BIN)/grader validate 05_pytorch_basics
+	$(BIN)/python -m pytest tests/test_gpu.py -q -rs
+	$(BIN)/python -m grader.gpu_check --install-torch
 
 release-check: install
 	$(BIN)/grader release --check

@@ -68,7 +68,7 @@ def fingerprint(assignment_id: str) -> str:
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
 NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py", "mutants.py",
               "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py", "lms.py",
-              "gradescope.py", "mutation.py"}
+              "gradescope.py", "mutation.py", "gpu_check.py"}
 
 
 def engine_files() -> list[Path]:
@@ -337,7 +337,7 @@ def _summary(result: dict) -> dict:
             "internal_errors": e["internal_errors"], "time": result["execution_time"]}
 
 
-def _warm_up() -> None:
+def _warm_up(gpu_decision=None) -> None:
     # A pool process dies with the process that started it (kill -9 of the grader included),
     # and leaves Ctrl-C to the grader, which stops the pool itself: it never saves half a
     # submission on its own.
@@ -346,6 +346,8 @@ def _warm_up() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import pytest  # noqa: F401  pay the imports once per pool process
     import grader.plugin  # noqa: F401
+    from grader import gpu
+    gpu.adopt(gpu_decision)      # the parent's one GPU decision (None: not needed, or decide here)
 
 
 def default_jobs() -> int:
@@ -382,7 +384,9 @@ def run_many(tasks, jobs: int, fn, on_done=None) -> list:
     ctx = multiprocessing.get_context("forkserver")
     # the forkserver, the pool processes' parent, dies with the grader too
     ctx.set_forkserver_preload(["grader.lifeline"])
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up)
+    from grader import gpu
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up,
+                                  initargs=(gpu.known(),))
     futures = []
     try:
         futures = [pool.submit(fn, *task) for task in tasks]
@@ -459,6 +463,13 @@ def output_lock(out: Path):
         os.close(fd)
 
 
+def _wants_gpu(assignment_id: str) -> bool:
+    try:
+        return bool(load_assignment(assignment_id).settings.get("gpu"))
+    except Exception:          # noqa: BLE001  an unknown assignment is graded as ungradable
+        return False
+
+
 def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume: bool = True,
                 on_done=None, on_skip=None) -> tuple[list[dict], int]:
     """Grade every submission not already graded; returns (summaries, number skipped).
@@ -487,6 +498,9 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
                         on_skip(sub)
                 else:
                     todo.append(sub)
+            if any(_wants_gpu(s.assignment) for s in todo):
+                from grader import gpu
+                gpu.decision()        # once, here: the pool processes adopt it
             summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write,
                                  finished)
         except KeyboardInterrupt:

@@ -141,9 +141,9 @@ def equivalents(assignment: Assignment) -> dict[str, dict]:
     """{mutant id: its judgement} for the judgements that hold on this machine. One with
     `needs = "gpu"` (a device mistake that only a GPU can reveal) holds only on a machine
     without one: where a GPU is available, that mutant must be killed like any other."""
-    from grader.plugin import cuda_available
+    from grader.plugin import gpu_skip_reason
 
-    gpu = cuda_available()[0]
+    gpu = gpu_skip_reason() is None
     return {e["id"]: e for e in judgements(assignment) if not (e["needs"] == "gpu" and gpu)}
 
 

@@ -188,14 +188,14 @@ def hidden_tests(assignment: course.Assignment) -> list[SuiteTest]:
     import pytest
 
     from grader.grading import _pytest_args
-    from grader.plugin import cuda_available
+    from grader.plugin import gpu_skip_reason
 
     collector = _Collector()
     code = pytest.main(_pytest_args(assignment) + ["--collect-only"], plugins=[collector])
     if collector.errors or code not in (0, 5):
         raise ExportError(f"{assignment.suite_dir}: the hidden suite cannot be collected: "
                           + ("; ".join(collector.errors) or f"pytest exit {code}")[:500])
-    if any(t.gpu for t in collector.tests) and not cuda_available()[0]:
+    if any(t.gpu for t in collector.tests) and gpu_skip_reason() is not None:
         # as in grader grade: GPU tests count only where a GPU is present
         collector.tests = [t for t in collector.tests if not t.gpu]
     return collector.tests

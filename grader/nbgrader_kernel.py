@@ -86,6 +86,8 @@ class KernelWorker:
     handler, with the kernel's namespace as the student's main module."""
 
     isolation = ISOLATION
+    own_process = False       # the student's kernel: no fresh process, no "before" on the GPU
+    gpu, gpu_lock, context_seen = False, None, False
 
     def __init__(self, main: types.ModuleType, others: dict, seed: int):
         self.child = _harness_child()

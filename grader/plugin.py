@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import shutil
-import subprocess
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader import gpu
 from grader.checks.errors import CheckFailed
 from grader.course import Assignment
 from grader.sandbox import errors
@@ -72,14 +71,11 @@ class _Item:
     credit: Credit = field(default_factory=Credit)
 
 
-def cuda_available() -> tuple[bool, str]:
-    """Whether the grading environment has a CUDA GPU; checked from outside student code."""
-    if not list(Path("/dev").glob("nvidia[0-9]*")):
-        return False, "no CUDA GPU on this grading machine"
-    smi = shutil.which("nvidia-smi")
-    if smi and subprocess.run([smi, "-L"], capture_output=True).returncode != 0:
-        return False, "nvidia-smi finds no usable GPU"
-    return True, ""
+def gpu_skip_reason() -> str | None:
+    """Why GPU tests do not run here (None: they do). The one decision (grader.gpu), shared
+    by the plugin, the maxima, the nbgrader export and the mutation runs."""
+    decided = gpu.decision()
+    return None if decided.ok else decided.reason
 
 
 def load_reference(assignment: Assignment):
@@ -141,7 +137,6 @@ class GradingPlugin:
         self.skipped: list[dict] = []
         self.collection_errors: list[str] = []
         self._items: dict[str, _Item] = {}
-        self._gpu = None
 
     def _seed(self, nodeid: str) -> int:
         text = f"{self.ctx.secret}\0{self.ctx.submission.student}\0{nodeid}"
@@ -191,16 +186,18 @@ class GradingPlugin:
             if item.get_closest_marker("points") is None:
                 self.collection_errors.append(f"{item.nodeid} has no points marker")
             if item.get_closest_marker("gpu") is not None:
-                if self._gpu is None:
-                    self._gpu = cuda_available()
-                ok, why = self._gpu
-                if not ok:
+                why = gpu_skip_reason()
+                if why is not None:
                     item.add_marker(pytest.mark.skip(reason=why))
 
     def pytest_runtest_setup(self, item):
         marker = item.get_closest_marker("deadline")
         self.session.timeout = float(marker.args[0]) if marker else self.limits.call_timeout
         self.session.last_warnings = []
+        if item.get_closest_marker("gpu") is not None:
+            # A GPU test starts on a fresh worker: no CUDA context of an earlier test can
+            # stand in for the one this test's calls must create (checks.gpu).
+            self.session.close()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -290,12 +287,9 @@ class PointsCollector:
         self.total = 0.0
 
     def pytest_collection_modifyitems(self, items):
-        gpu_ok = None
         for item in items:
-            if item.get_closest_marker("gpu") is not None:
-                gpu_ok = cuda_available()[0] if gpu_ok is None else gpu_ok
-                if not gpu_ok:
-                    continue
+            if item.get_closest_marker("gpu") is not None and gpu_skip_reason() is not None:
+                continue
             if skipped_by_marker(item):
                 continue
             marker = item.get_closest_marker("points")

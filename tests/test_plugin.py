@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from grader.grading import grade_submission, result_path
-from grader.plugin import cuda_available
+from grader.plugin import gpu_skip_reason
 from grader.reports import write_submission_outputs
 from grader.submissions import Submission
 
@@ -110,7 +110,8 @@ def test_scores_verdicts_and_what_counts_in_the_maximum(fake_course):
     assert (bug["score"], bug["max_score"]) == (0, 3)
     assert "KeyError" in bug["extra_data"]["internal"] and "KeyError" not in bug["output"]
     assert result["extra_data"]["internal_errors"] == 1
-    gpu_ok, why = cuda_available()
+    why = gpu_skip_reason()
+    gpu_ok = why is None
     gpu_points = 5 if gpu_ok else 0          # the GPU test passes where a GPU is, else skips
     if gpu_ok:
         assert tests["test_on_gpu"]["extra_data"]["verdict"] == "pass"

@@ -308,7 +308,7 @@ def test_python_trees_under_tmp_are_bound_after_the_private_tmp(monkeypatch, tmp
     """A CI clone's venv lives under /tmp: the private /tmp must not hide it."""
     from grader.sandbox import worker
     monkeypatch.setattr(worker.sys, "prefix", str(tmp_path / "venv"))
-    args = worker._bwrap_args(tmp_path, 1 << 20, gpu=False)
+    args = worker._bwrap_args(tmp_path, 1 << 20, gpu=None)
     tmpfs = args.index("--tmpfs", 0)
     assert args[tmpfs + 1] == "/tmp"
     bind = args.index(str((tmp_path / "venv").resolve()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from grader import gpu as gpus
 from grader.sandbox import errors
 from grader.sandbox.harness.wire import Handle
 from grader.sandbox.worker import Limits, Worker
@@ -18,10 +19,12 @@ class Session:
 
     def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
                  preimport=("numpy",), seed: int = 0, budget: float = 600.0, gpu: bool = False,
-                 forbidden: tuple[str, ...] = ()):
+                 forbidden: tuple[str, ...] = (), gpu_slots=None):
         self.submission_dir, self.modules = Path(submission_dir), list(modules)
         self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
-        self.seed, self.budget, self.gpu = seed, budget, gpu
+        # gpu: the assignment asks for GPU workers; they are given only where the one GPU
+        # decision (grader.gpu) says GPU tests run here, or to the probe (gpu_slots given)
+        self.seed, self.budget, self.gpu, self.gpu_slots = seed, budget, gpu, gpu_slots
         self.forbidden = tuple(forbidden)      # libraries absent from the worker's view
         self.timeout = limits.call_timeout
         self.worker: Worker | None = None
@@ -47,10 +50,13 @@ class Session:
             raise type(failure)(failure.message, traceback=failure.traceback)
         if self.worker is not None and self.worker.alive:
             return self.worker
+        if self.worker is not None:
+            self.worker.stop()        # died on its own: reap it and free its GPU
         self._charge_budget()
+        gpu = self.gpu and (self.gpu_slots is not None or gpus.decision().ok)
         worker = Worker(self.submission_dir, self.modules, self.limits, preimport=self.preimport,
-                        seed=self.seed, log_dir=self.log_dir, gpu=self.gpu,
-                        forbidden=self.forbidden)
+                        seed=self.seed, log_dir=self.log_dir, gpu=gpu,
+                        forbidden=self.forbidden, gpu_slots=self.gpu_slots)
         started = time.monotonic()
         self.starts += 1
         try:
@@ -60,7 +66,9 @@ class Session:
             self.import_failure = exc
             raise
         finally:
-            self.used += time.monotonic() - started
+            # waiting for a free GPU is the grader's time, not the student's
+            waited = worker.gpu_lock.waited if worker.gpu_lock else 0.0
+            self.used += time.monotonic() - started - waited
         self.worker = worker
         self.generation += 1
         self.module_handles.clear()       # handles name objects of the worker that died
@@ -75,10 +83,19 @@ class Session:
         worker = self.ensure_worker()
         self._charge_budget()
         started = time.monotonic()
+        timeout = timeout or self.timeout
+        decided = gpus.known()
+        watch_context = worker.gpu and not worker.context_seen and decided is not None
+        if watch_context:
+            # the call that creates the CUDA context gets the time context creation takes
+            timeout += gpus.CONTEXT_SECONDS
         try:
-            reply = worker.request(_to_wire(message, self.generation), timeout or self.timeout)
+            reply = worker.request(_to_wire(message, self.generation), timeout)
         finally:
             self.used += time.monotonic() - started
+            if watch_context and worker.alive:
+                seen = gpus.observe(worker.host_pids(), per_process=False)
+                worker.context_seen = decided.holds_context(seen)
         if "error" in reply:
             if reply["error"].get("kind") in ("cuda oom", "cuda error"):
                 self.close()       # a CUDA context after an error is unusable: a fresh worker
@@ -281,6 +298,12 @@ class RemoteObject:
         """Host pids of the worker's processes (for observing it from outside, e.g. on the GPU)."""
         worker = object.__getattribute__(self, "_session").ensure_worker()
         return worker.host_pids()
+
+    def worker_is_fresh(self) -> bool:
+        """Whether the worker is a process the grader started for this submission and
+        restarts for a GPU test (False in nbgrader's kernel: the student's own process)."""
+        worker = object.__getattribute__(self, "_session").ensure_worker()
+        return worker.own_process
 
     def remembered(self, key, make):
         """The submission's cache (Session.remembered): make() once per live worker."""

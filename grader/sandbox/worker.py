@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import gpu as gpus
 from grader.sandbox import errors, uids, view
 from grader.sandbox.harness import wire
 
@@ -114,16 +115,11 @@ def reduced_namespaces() -> bool:
     return probe.returncode == 0
 
 
-def nvidia_device_nodes() -> list[Path]:
-    """/dev/nvidia* (nvidia0.., nvidiactl, nvidia-uvm..): present only where a CUDA driver is."""
-    return sorted(Path("/dev").glob("nvidia*"))
-
-
 def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def sandbox_view(submission_dir: Path, tmp_size: int, gpu: bool,
+def sandbox_view(submission_dir: Path, tmp_size: int, gpu: gpus.GpuView | None,
                  forbidden: tuple[str, ...] = ()) -> list[tuple]:
     """The allow-list of SANDBOX.md section 3, as operations: nothing of the grader but the
     harness, and of the Python installation only what code needs to run (grader.sandbox.view).
@@ -174,9 +170,13 @@ def sandbox_view(submission_dir: Path, tmp_size: int, gpu: bool,
             ops.append(("tmpfs", str(farms), 0o755, None))
     ops += [("dir", "/opt", 0o755), ("ro-bind", str(HARNESS_DIR), "/opt/harness"),
             ("ro-bind", str(submission_dir), "/submission"), ("proc", "/proc"), ("dev", "/dev")]
-    if gpu:
-        for node in nvidia_device_nodes():     # nvidia0.., nvidiactl, nvidia-uvm, nvidia-caps/
-            ops.append(("dev-bind", str(node), str(node)))
+    if gpu is not None:
+        # the worker's own GPU and the control nodes (nvidiactl, nvidia-uvm, nvidia-caps/ for
+        # MIG), and the driver's libraries where they live outside /usr
+        for node in gpu.nodes:
+            ops.append(("dev-bind", node, node))
+        for folder in gpu.lib_dirs:
+            ops.append(("ro-bind", folder, folder))
     return ops
 
 
@@ -195,7 +195,7 @@ def bwrap_args(ops: list[tuple]) -> list[str]:
     return args
 
 
-def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: bool,
+def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: gpus.GpuView | None,
                 forbidden: tuple[str, ...] = ()) -> list[str]:
     """The whole bubblewrap command line up to the program: namespaces, then the view."""
     return ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -239,29 +239,37 @@ def _checked_reply(reply, request_id: int, worker: "Worker") -> dict:
     return reply
 
 
-def _environment() -> dict[str, str]:
+def _environment(gpu: gpus.GpuView | None = None) -> dict[str, str]:
     env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch",
            # deterministic cuBLAS for torch.use_deterministic_algorithms (CUDA only)
            "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         env[var] = "1"
+    if gpu is not None:
+        env.update(gpu.env)           # the worker's device (CUDA_VISIBLE_DEVICES by uuid)
     return env
 
 
 class Worker:
     """One sandboxed process holding one submission. Dead after a timeout or crash."""
 
+    own_process = True        # started by the grader for this submission (see KernelWorker)
+
     def __init__(self, submission_dir: Path, modules: list[str], limits: Limits, *,
                  preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False,
-                 forbidden: tuple[str, ...] = ()):
+                 forbidden: tuple[str, ...] = (), gpu_slots: list[gpus.Slot] | None = None):
         self.submission_dir = Path(submission_dir)
         self.forbidden = tuple(forbidden)
         self.modules, self.limits, self.preimport = list(modules), limits, list(preimport)
-        # GPU settings (device nodes, no RLIMIT_AS) only where a CUDA GPU really is;
-        # elsewhere a `gpu = true` assignment keeps the normal limits.
-        self.seed, self.gpu = seed, bool(gpu and any(
-            n.name[len("nvidia"):].isdigit() for n in nvidia_device_nodes()))
+        # GPU settings (a device, no RLIMIT_AS) only where a CUDA GPU really is; elsewhere a
+        # `gpu = true` assignment keeps the normal limits. `gpu_slots`: the devices it may
+        # take (gpu.Decision.slots; the probe passes its own).
+        self.seed, self.gpu = seed, bool(gpu and gpus.gpu_nodes())
+        self.gpu_slots = gpu_slots
+        self.gpu_lock: gpus.SlotLock | None = None
+        self.gpu_view: gpus.GpuView | None = None
+        self.context_seen = False          # a CUDA context observed from outside (gpu.observe)
         self.log_dir = Path(log_dir)
         self.isolation = isolation_mode()
         self.proc: subprocess.Popen | None = None
@@ -296,18 +304,29 @@ class Worker:
             drop = ["/usr/bin/setpriv", f"--reuid={self._uid.uid}", f"--regid={self._uid.uid}",
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all",
                     "--bounding-set=-all", "--"]
+        if self.gpu:
+            # one GPU worker per device at a time: wait for a free one (the wait is the
+            # grader's, not the student's: Session does not charge it)
+            candidates = self.gpu_slots if self.gpu_slots is not None else gpus.decision().slots
+            self.gpu_lock = gpus.acquire(list(candidates))
+            self.gpu_view = gpus.view_for(self.gpu_lock.slot)
+            if drop:
+                # keep the groups (e.g. video) that may open the device nodes
+                groups = ",".join(map(str, self.gpu_view.groups))
+                drop[drop.index("--clear-groups")] = f"--groups={groups}" if groups else "--clear-groups"
         child_args = [f"{req_r}", f"{resp_w}"]
         opts = ["--modules", ",".join(self.modules), "--preimport", ",".join(self.preimport),
                 "--seed", str(self.seed), "--seccomp"]
         python = str(Path(sys.prefix) / "bin" / "python")
-        env, cwd = _environment(), None
+        env, cwd = _environment(self.gpu_view), None
         if self.isolation == "bubblewrap":
             info_r, info_w = os.pipe()
-            cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu, self.forbidden)
+            cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu_view,
+                                        self.forbidden)
             cmd[len(prlimit)] = shutil.which("bwrap")
             cmd += [] if as_root else ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
             cmd += ["--info-fd", str(info_w), "--clearenv"]
-            for k, v in _environment().items():
+            for k, v in env.items():
                 cmd += ["--setenv", k, v]
             cmd += drop + [python, "-I", "-B", "/opt/harness/child.py", *child_args,
                            "/submission", *opts]
@@ -317,8 +336,9 @@ class Worker:
             # namespaces (as root), then drops to the worker's uid.
             self._private_dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             (self._private_dir / "root").mkdir()
-            spec = json.dumps({"ops": sandbox_view(self.submission_dir, TMPFS_SIZE, self.gpu,
-                                                   self.forbidden), "chdir": "/tmp"})
+            spec = json.dumps({"ops": sandbox_view(self.submission_dir, TMPFS_SIZE,
+                                                   self.gpu_view, self.forbidden),
+                               "chdir": "/tmp"})
             cmd = prlimit + [shutil.which("unshare"), *UNSHARE, python, "-I", "-B",
                              str(LAUNCHER), spec, str(self._private_dir / "root"), "--",
                              *drop, python, "-I", "-B", "/opt/harness/child.py", *child_args,
@@ -339,6 +359,7 @@ class Worker:
                                          pass_fds=pass_fds, env=env, cwd=cwd,
                                          start_new_session=True)
         except OSError as exc:
+            self._release_gpu()
             raise errors.WorkerUnavailable(f"cannot start the worker: {exc}") from None
         finally:
             out.close()
@@ -402,6 +423,7 @@ class Worker:
     def stop(self) -> None:
         """Kill the worker and everything it started, then wait: teardown is complete on return."""
         if self.proc is None:
+            self._release_gpu()
             return
         if self.proc.poll() is None:
             self.killed_by_us = True
@@ -432,6 +454,12 @@ class Worker:
             self._uid.release()
             self._uid = None
         self.proc = None
+        self._release_gpu()        # only now: the process that held the device is gone
+
+    def _release_gpu(self) -> None:
+        if self.gpu_lock is not None:
+            self.gpu_lock.release()
+            self.gpu_lock = None
 
     # --- requests --------------------------------------------------------------------------
     def request(self, message: dict, timeout: float | None = None) -> dict:

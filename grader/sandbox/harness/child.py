@@ -140,6 +140,13 @@ class Worker:
         except wire.WireError as exc:
             data = wire.encode({"error": {"kind": "wire", "message": str(exc)},
                                 "id": message.get("id")})
+        except BaseException as exc:  # noqa: BLE001  e.g. a CUDA error surfacing in .cpu()
+            # Turning the result into data ran the student's objects' code (a tensor's copy
+            # back from the GPU raises the CUDA error of an earlier kernel): their error, told
+            # as such, never a dead worker that looks like exit().
+            info = describe_exception(exc, self.submission_dir)
+            info["kind"] = classify(exc)
+            data = wire.encode({"error": info, "id": message.get("id")})
         wire.write_all(self.resp_fd, data)
 
     def load(self):

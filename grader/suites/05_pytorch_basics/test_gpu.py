@@ -1,32 +1,20 @@
-"""Hidden tests of assignment 05, part 5: the GPU. These run only where the grading machine
-has a CUDA GPU; elsewhere they are skipped with the reason and not counted in the maximum.
+"""Hidden tests of assignment 05, part 5: the GPU. These run only where the one GPU decision
+(grader.gpu: a probe worker in the sandbox, confirmed from outside) says GPU tests run here;
+elsewhere they are skipped with its reason and not counted in the maximum.
 
-Training on device="cuda" must give the CPU run's results within a stated tolerance, and
-the trusted side confirms from outside the student's process (NVML or nvidia-smi, matched
-with the worker's host pids) that the worker really holds GPU memory.
+Each test starts on a fresh worker (the plugin restarts it): the trusted side observes from
+outside the student's process (its mappings of the GPU's device nodes; NVML or nvidia-smi
+where pids match) that there is no CUDA context before the call given device="cuda" and one
+after it. Training on device="cuda" must also give the CPU run's results within a stated
+tolerance.
 """
 import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, close
 from grader.checks.autograd import check_forward_log, check_python_float, check_tensor
-from grader.checks.gpu import check_used_gpu
+from grader.checks.gpu import check_no_context_yet, check_used_gpu
 from grader.data import mnist_split
-from grader.plugin import cuda_available
-
-
-def _torch_lacks_cuda() -> bool:
-    """A GPU machine whose grading environment has a CPU-only torch build (the pinned CPU
-    wheel): the GPU tests cannot pass there, whatever the student wrote."""
-    if not cuda_available()[0]:
-        return False                # the plugin skips them already, with its own reason
-    import torch
-    return not torch.cuda.is_available()
-
-
-pytestmark = pytest.mark.skipif(
-    _torch_lacks_cuda(), reason="this machine has a GPU, but the grading environment's torch "
-                                "has no CUDA support (a CPU-only build)")
 
 # Same seed, same initial weights, same batches, no dropout: CPU and GPU differ only by
 # floating-point summation order (TF32 is off for matmul by default and the worker asks for
@@ -40,8 +28,11 @@ LOSS_RTOL, ACCURACY_ATOL, EPOCHS = 2e-2, 0.02, 2
 def test_to_tensor_on_cuda(student, rng):
     """to_tensor(array, device="cuda") puts the tensor on the GPU"""
     x = rng.normal(size=(4, 3))
+    what = 'to_tensor(array, device="cuda")'
+    check_no_context_yet(student, what=what)
     check_tensor(student.to_tensor(x, device="cuda"), x.astype(np.float32),
-                 what='to_tensor(array, device="cuda")', device="cuda", rtol=1e-6, atol=0)
+                 what=what, device="cuda", rtol=1e-6, atol=0)
+    check_used_gpu(student, what=what)
 
 
 @pytest.mark.gpu
@@ -63,20 +54,24 @@ def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
     x, y = split.x_train[:2000], split.y_train[:2000]
     init, shuffle = int(rng.integers(2**31)), int(rng.integers(1000))
     runs = {}
-    for device in ("cpu", "cuda"):
+    for device in ("cuda", "cpu"):       # cuda first, on the fresh worker: see the docstring
         student.reseed(init)
         model = student.MLP(784, [64], 10)
         model.watch_forward()
-        history = student.train(model, x, y, epochs=EPOCHS, lr=1e-3, device=device, seed=shuffle)
-        log = model.forward_log()
         what = f"train(MLP(784, [64], 10), X, y, epochs={EPOCHS}, device={device!r})"
+        if device == "cuda":
+            check_no_context_yet(student, what=what)
+        history = student.train(model, x, y, epochs=EPOCHS, lr=1e-3, device=device, seed=shuffle)
+        if device == "cuda":
+            check_used_gpu(student, what=what)
+            cuda_model = model
+        log = model.forward_log()
         check_forward_log(log, what=what, device=device)
         logits = model.model_outputs(split.x_test)
         runs[device] = (np.asarray(history, dtype=np.float64),
                         float(np.mean(np.argmax(logits, axis=1) == split.y_test)), what)
     what = runs["cuda"][2]
-    check_used_gpu(student.worker_host_pids(), what=what)
-    devices = {p.device.split(":")[0] for _, p in model.model_state()["parameters"]}
+    devices = {p.device.split(":")[0] for _, p in cuda_model.model_state()["parameters"]}
     if devices != {"cuda"}:
         raise CheckFailed(f"{what}: after training the parameters are on {sorted(devices)}")
     (h_cpu, acc_cpu, _), (h_gpu, acc_gpu, _) = runs["cpu"], runs["cuda"]
