@@ -9,7 +9,7 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev,course]'
+	$(PIP) -e '.[dev,course,cluster]'
 	touch $(STAMP)
 
 # A missing tool is a note on a person's machine, and an error in CI (CI=1, set by .ci/run):
@@ -46,6 +46,7 @@ test: install browser
 bench: install
 	$(PIP) -e '.[dev,course,bench]'
 	$(BIN)/python bench/bench_grading.py
+	$(BIN)/python bench/bench_cluster.py
 
 # Every generated mutant of every reference, graded (about 20 minutes on 2 cores); CI runs a
 # fixed sample of them (tests/test_generated_mutants.py).

@@ -6,6 +6,7 @@ Errors a user can meet are one line and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -103,9 +104,15 @@ def cmd_grade(args) -> int:
                         f"{', '.join(list_assignments())})")
     out = Path(args.out)
     jobs = args.jobs or default_jobs()
-    isolation = _isolation_or_refuse(getattr(args, "allow_reduced_isolation", False))
-    if isolation != "bubblewrap":
-        console.print(f"[yellow]warning:[/] grading in {escape(isolation)}")
+    stack = contextlib.ExitStack()
+    client = None
+    if getattr(args, "dask", None):
+        # the client only writes; the workers grade, so their sandboxes are what counts
+        client = stack.enter_context(_cluster_client(args, subs, console))
+    else:
+        isolation = _isolation_or_refuse(getattr(args, "allow_reduced_isolation", False))
+        if isolation != "bubblewrap":
+            console.print(f"[yellow]warning:[/] grading in {escape(isolation)}")
     progress = _progress(len(subs), "grading")
     done = []
 
@@ -121,8 +128,9 @@ def cmd_grade(args) -> int:
     try:
         if progress:
             progress.start()
-        summaries, skipped = grade_class(subs, out, jobs=jobs, resume=not args.no_resume,
-                                         on_done=on_done, on_skip=on_skip)
+        with stack:
+            summaries, skipped = grade_class(subs, out, jobs=jobs, resume=not args.no_resume,
+                                             on_done=on_done, on_skip=on_skip, dask=client)
     except OutputLocked as exc:
         raise UserError(str(exc)) from None
     except Interrupted as exc:
@@ -177,18 +185,44 @@ INSTALL_BWRAP = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)
                  "[grading] in course.toml) to grade with less isolation, stated in every result")
 
 
+def _reduced_allowed(asked: bool) -> bool:
+    from grader.course import course_config
+
+    return asked or os.environ.get("GRADER_ISOLATION") == "reduced" or bool(
+        course_config().get("grading", {}).get("allow_reduced_isolation"))
+
+
 def _isolation_or_refuse(allowed: bool) -> str:
     """How student code will run; without a working bubblewrap only when asked for."""
-    from grader.course import course_config
     from grader.sandbox.worker import isolation_mode, is_reduced
 
     mode = isolation_mode()
-    explicit = os.environ.get("GRADER_ISOLATION") == "reduced"
-    allowed = allowed or explicit or bool(
-        course_config().get("grading", {}).get("allow_reduced_isolation"))
-    if is_reduced(mode) and not allowed:
+    if is_reduced(mode) and not _reduced_allowed(allowed):
         raise UserError(f"student code would run with {mode}: {INSTALL_BWRAP}")
     return mode
+
+
+@contextlib.contextmanager
+def _cluster_client(args, subs, console):
+    """`--dask SPEC`: a client whose workers all run this grader and a full sandbox (or
+    reduced isolation where allowed, as on one machine)."""
+    from rich.markup import escape
+
+    from grader.cluster import ClusterError, check_workers, connect
+    from grader.sandbox.worker import is_reduced
+
+    try:
+        with connect(args.dask) as client:
+            modes = check_workers(client, [s.assignment for s in subs])
+            reduced = sorted({m for m in modes.values() if is_reduced(m)})
+            if reduced and not _reduced_allowed(getattr(args, "allow_reduced_isolation", False)):
+                raise UserError(f"student code would run with {reduced[0]} on a worker of "
+                                f"{args.dask}: {INSTALL_BWRAP}")
+            for mode in reduced:
+                console.print(f"[yellow]warning:[/] grading on the cluster in {escape(mode)}")
+            yield client
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_check(args) -> int:
@@ -429,6 +463,16 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_cluster(args) -> int:
+    from grader.cluster import ClusterError, slurm_job_script, slurm_settings
+
+    try:
+        print(slurm_job_script(slurm_settings(), args.scheduler), end="")
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from grader.gradescope import GradescopeError, build_autograder
 
@@ -485,8 +529,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the scores into this nbgrader gradebook.db")
     g.add_argument("--allow-reduced-isolation", action="store_true",
                    help="grade even where bubblewrap cannot run (stated in every result)")
+    g.add_argument("--dask", metavar="ADDRESS",
+                   help="grade on Dask: a scheduler (tcp://host:8786), local:N (N local "
+                        "workers) or slurm:N (N jobs, course.toml [cluster]); needs .[cluster]")
     _report_options(g)
     g.set_defaults(fn=cmd_grade)
+
+    cl = sub.add_parser("cluster", help="cluster set-up: the SLURM job script of course.toml [cluster]")
+    cl.add_argument("kind", choices=["slurm"])
+    cl.add_argument("--print-job-script", action="store_true", required=True,
+                    help="print the job script one SLURM job of Dask workers runs")
+    cl.add_argument("--scheduler", default="tcp://SCHEDULER:8786",
+                    help="the scheduler's address the workers connect to")
+    cl.set_defaults(fn=cmd_cluster)
 
     c = sub.add_parser("check", help="run the public tests on your work")
     c.add_argument("assignment")

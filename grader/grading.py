@@ -68,7 +68,7 @@ def fingerprint(assignment_id: str) -> str:
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
 NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py", "mutants.py",
               "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py", "lms.py",
-              "gradescope.py", "mutation.py", "gpu_check.py"}
+              "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py"}
 
 
 def engine_files() -> list[Path]:
@@ -91,8 +91,10 @@ def _tail(path: Path) -> str:
     return text if path.stat().st_size <= TAIL else "...[earlier output truncated]\n" + text
 
 
-def grade_submission(sub: Submission, secret: str | None = None) -> dict:
-    """Run the hidden suite on one submission; the result dict in Gradescope's schema."""
+def grade_submission(sub: Submission, secret: str | None = None, apply_late: bool = True) -> dict:
+    """Run the hidden suite on one submission; the result dict in Gradescope's schema.
+    `apply_late=False`: without the late penalty (a cluster task, whose copy of the files
+    has lost their dates: the client applies it)."""
     import pytest  # imported here: the CLI's start-up does not need it
 
     from grader.plugin import INTERNAL, GradingContext, GradingPlugin
@@ -137,8 +139,8 @@ def grade_submission(sub: Submission, secret: str | None = None) -> dict:
         extra["isolation"] = plugin.session.isolation or extra["isolation"]
         extra["stdout_tail"] = _tail(ctx.log_dir / "stdout.txt")
         extra["stderr_tail"] = _tail(ctx.log_dir / "stderr.txt")
-        return late.apply(_result(tests, extra, started, full_marks=max_score(assignment.id)),
-                          sub.assignment, sub.path)
+        result = _result(tests, extra, started, full_marks=max_score(assignment.id))
+        return late.apply(result, sub.assignment, sub.path) if apply_late else result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -289,7 +291,6 @@ def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
     """Grade one submission and write its results; whatever goes wrong stays with this one
     submission (SANDBOX.md rule 7): a failure of the grader is recorded as a result that the
     next run grades again, never an exception that stops the class."""
-    from grader.reports import write_submission_outputs
     try:
         result = grade_submission(sub, secret)
     except KeyboardInterrupt:
@@ -297,6 +298,13 @@ def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
     except Exception as exc:  # noqa: BLE001  one submission's failure must not stop the class
         result = failed_result(sub, f"the grader failed on this submission "
                                     f"({type(exc).__name__}: {_first_line(exc)})")
+    return write_result(out, result)
+
+
+def write_result(out: Path, result: dict) -> dict:
+    """Write one submission's result and pages; its summary. A failure to write is that
+    submission's problem, recorded in the summary (its old result, if any, stays)."""
+    from grader.reports import write_submission_outputs
     try:
         write_submission_outputs(Path(out), result)
     except KeyboardInterrupt:
@@ -471,8 +479,9 @@ def _wants_gpu(assignment_id: str) -> bool:
 
 
 def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume: bool = True,
-                on_done=None, on_skip=None) -> tuple[list[dict], int]:
+                on_done=None, on_skip=None, dask=None) -> tuple[list[dict], int]:
     """Grade every submission not already graded; returns (summaries, number skipped).
+    `dask`: a distributed.Client to grade on (grader.cluster) instead of `jobs` processes.
 
     Raises Interrupted on Ctrl-C or SIGTERM: the submissions in progress are discarded (no
     partial score is saved), the finished ones are kept, and a re-run resumes. Raises
@@ -498,6 +507,11 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
                         on_skip(sub)
                 else:
                     todo.append(sub)
+            if dask is not None:
+                from grader.cluster import run_on_cluster
+                # each worker decides about its own GPU; the client's is not theirs
+                summaries = run_on_cluster(dask, todo, out, secret, finished)
+                return summaries, skipped
             if any(_wants_gpu(s.assignment) for s in todo):
                 from grader import gpu
                 gpu.decision()        # once, here: the pool processes adopt it
