@@ -208,12 +208,19 @@ def _cluster_client(args, subs, console):
     reduced isolation where allowed, as on one machine)."""
     from rich.markup import escape
 
-    from grader.cluster import ClusterError, check_workers, connect
+    from grader.cluster import (WAIT_FOR_SLURM, WAIT_FOR_WORKERS, ClusterError,
+                                check_workers, connect)
     from grader.sandbox.worker import is_reduced
 
+    if args.jobs:
+        console.print("[yellow]note:[/] -j is ignored with --dask (the cluster's workers grade)")
+    slurm = args.dask.startswith("slurm:")
     try:
         with connect(args.dask) as client:
-            modes = check_workers(client, [s.assignment for s in subs])
+            if slurm:
+                console.print("waiting for the SLURM jobs' workers to connect ...")
+            modes = check_workers(client, [s.assignment for s in subs],
+                                  wait=WAIT_FOR_SLURM if slurm else WAIT_FOR_WORKERS)
             reduced = sorted({m for m in modes.values() if is_reduced(m)})
             if reduced and not _reduced_allowed(getattr(args, "allow_reduced_isolation", False)):
                 raise UserError(f"student code would run with {reduced[0]} on a worker of "

@@ -23,7 +23,9 @@ from pathlib import Path, PurePosixPath
 from grader.course import CourseError, course_config
 
 MAX_SUBMISSION_BYTES = 64 << 20      # a submission's files travel in one task message
-WAIT_FOR_WORKERS = 120               # seconds: SLURM jobs or a starting local cluster
+WAIT_FOR_WORKERS = 120               # seconds: a starting cluster's first worker
+WAIT_FOR_SLURM = 3600                # seconds: SLURM jobs may queue a while
+CONNECT_SECONDS = 30                 # reaching a running scheduler
 GPU = "GPU"                          # the worker resource a GPU task asks for (one per GPU)
 INSTALL_HINT = "the cluster extra is not installed here: pip install '.[cluster]'"
 
@@ -65,7 +67,7 @@ def connect(spec: str):
         address = spec
     try:
         try:
-            client = distributed.Client(address, timeout=30, set_as_default=False)
+            client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"--dask {spec}: cannot reach the scheduler ({exc})") from None
         try:
@@ -89,7 +91,7 @@ def submission_files(sub) -> dict[str, bytes]:
     return files
 
 
-def check_workers(client, assignment_ids) -> dict[str, str]:
+def check_workers(client, assignment_ids, wait: float = WAIT_FOR_WORKERS) -> dict[str, str]:
     """Refuse a cluster where a worker's grader differs from this one (a stale install
     would grade with other suites): compare fingerprints of every assignment to grade.
     Returns each worker's isolation mode. (Every task checks its worker again: one that
@@ -99,9 +101,9 @@ def check_workers(client, assignment_ids) -> dict[str, str]:
     ids = sorted(set(assignment_ids))
     ours = {a: fingerprint(a) for a in ids}
     try:
-        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+        client.wait_for_workers(1, timeout=wait)
     except (TimeoutError, OSError):
-        raise ClusterError(f"the cluster has no workers (waited {WAIT_FOR_WORKERS} s)") from None
+        raise ClusterError(f"the cluster has no workers (waited {wait:g} s)") from None
     theirs = client.run(worker_state, ids)
     stale = [f"{worker} ({_difference(ours, state.get('fingerprints'))})"
              for worker, state in sorted(theirs.items()) if state.get("fingerprints") != ours]

@@ -217,6 +217,13 @@ def test_local_cluster_is_started_and_stopped_by_the_command(tmp_path):
             pass
 
 
+def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)
+    with pytest.raises(cluster.ClusterError, match="cannot reach the scheduler"):
+        with cluster.connect("tcp://127.0.0.1:1"):
+            pass
+
+
 SLURM_TABLE = {"queue": "gpu", "account": "nn101", "cores": 8, "memory": "32GB",
                "walltime": "02:00:00", "gpus": 2, "venv": "/home/course/venv"}
 

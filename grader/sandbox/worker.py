@@ -308,7 +308,10 @@ class Worker:
             # one GPU worker per device at a time: wait for a free one (the wait is the
             # grader's, not the student's: Session does not charge it)
             candidates = self.gpu_slots if self.gpu_slots is not None else gpus.decision().slots
-            self.gpu_lock = gpus.acquire(list(candidates))
+            try:
+                self.gpu_lock = gpus.acquire(list(candidates))
+            except gpus.GpuQueryError as exc:
+                raise errors.WorkerUnavailable(f"cannot start a GPU worker: {exc}") from None
             self.gpu_view = gpus.view_for(self.gpu_lock.slot)
             if drop:
                 # keep the groups (e.g. video) that may open the device nodes
