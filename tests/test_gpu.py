@@ -535,3 +535,82 @@ def test_an_assignment_asks_for_gpu_workers_exactly_when_it_has_gpu_tests():
         marked = any("pytest.mark.gpu" in f.read_text() for f in suite.glob("test_*.py"))
         wanted = bool(load_assignment(suite.name).settings.get("gpu"))
         assert marked == wanted, f"{suite.name}: gpu = {wanted} but GPU tests: {marked}"
+
+
+FAKE_GPU_SUITE = '''
+import pytest
+from grader.checks.gpu import check_no_context_yet, check_used_gpu
+
+@pytest.mark.gpu
+@pytest.mark.points(2)
+def test_train_uses_the_device(student):
+    what = 'train(device="cuda")'
+    check_no_context_yet(student, what=what)
+    student.train("cuda")
+    check_used_gpu(student, what=what)
+
+@pytest.mark.gpu
+@pytest.mark.points(1)
+def test_predict_uses_the_device(student):
+    what = 'predict(device="cuda")'
+    check_no_context_yet(student, what=what)
+    student.predict("cuda")
+    check_used_gpu(student, what=what)
+'''
+
+FAKE_GPU_CODE = '''
+import mmap
+held = []
+def _context():
+    f = open(NODE, "rb")
+    held.append(mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ))
+def train(device):
+    if device == "cuda" and TRAIN:
+        _context()
+def predict(device):
+    if device == "cuda" and PREDICT:
+        _context()
+if AT_IMPORT:
+    _context()
+'''
+
+
+@pytest.mark.parametrize("flags, scores", [
+    ({"TRAIN": True, "PREDICT": True, "AT_IMPORT": False}, {"train": 2, "predict": 1}),
+    ({"TRAIN": False, "PREDICT": True, "AT_IMPORT": False}, {"train": 0, "predict": 1}),
+    # train's context must not stand in for predict's: each GPU test has a fresh worker
+    ({"TRAIN": True, "PREDICT": False, "AT_IMPORT": False}, {"train": 2, "predict": 0}),
+    ({"TRAIN": True, "PREDICT": True, "AT_IMPORT": True}, {"train": 0, "predict": 0}),
+], ids=["uses the device", "train ignores it", "predict ignores it", "on the GPU at import"])
+def test_gpu_tests_on_a_fake_device_end_to_end(monkeypatch, tmp_path, flags, scores):
+    """A whole grading run on a fake GPU (a file standing in for /dev/nvidia0, bound into
+    the sandbox as a GPU worker's device node; "a CUDA context" = a mapping of it): a GPU
+    test passes only when the call given the device creates the context itself."""
+    from grader.grading import grade_submission
+    from grader.submissions import Submission
+
+    node = tmp_path / "dev" / "nvidia0"
+    node.parent.mkdir()
+    node.write_bytes(b"\0" * 4096)
+    suites = tmp_path / "suites"
+    (suites / "92_fakegpu").mkdir(parents=True)
+    (suites / "92_fakegpu" / "assignment.toml").write_text(
+        'modules = ["fake"]\ngpu = true\ncall_timeout = 5\nimport_timeout = 20\n')
+    (suites / "92_fakegpu" / "test_fake_gpu.py").write_text(FAKE_GPU_SUITE)
+    monkeypatch.setenv("GRADER_SUITES_DIR", str(suites))
+    monkeypatch.setenv("GRADER_COURSE_DIR", str(tmp_path))
+    fake_nodes(monkeypatch, ["nvidia0"], folder=node.parent)
+    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(gpu, "_nvml_processes", lambda: None)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")         # no nvidia-smi: mappings only
+    gpu.adopt(gpu.Decision(True, init_mappings=0,
+                           slots=(gpu.Slot("fake-gpu", (str(node),)),)))
+    sub = tmp_path / "class" / "ann" / "92_fakegpu"
+    sub.mkdir(parents=True)
+    header = f"NODE = {str(node)!r}\n" + "".join(f"{k} = {v}\n" for k, v in flags.items())
+    (sub / "fake.py").write_text(header + FAKE_GPU_CODE)
+    result = grade_submission(Submission("ann", "92_fakegpu", sub), secret="s")
+    got = {t["extra_data"]["nodeid"].split("::")[-1].split("_")[1]: t["score"]
+           for t in result["tests"]}
+    assert got == scores, [(t["extra_data"]["verdict"], t["output"]) for t in result["tests"]]
+    assert result["max_score"] == 3

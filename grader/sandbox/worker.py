@@ -173,10 +173,14 @@ def sandbox_view(submission_dir: Path, tmp_size: int, gpu: gpus.GpuView | None,
     if gpu is not None:
         # the worker's own GPU and the control nodes (nvidiactl, nvidia-uvm, nvidia-caps/ for
         # MIG), and the driver's libraries where they live outside /usr
-        for node in gpu.nodes:
-            ops.append(("dev-bind", node, node))
-        for folder in gpu.lib_dirs:
-            ops.append(("ro-bind", folder, folder))
+        for kind, paths in (("dev-bind", gpu.nodes), ("ro-bind", gpu.lib_dirs)):
+            for path in paths:
+                for parent in _ancestors(Path(path)):
+                    # a driver folder below a 0700 parent (/root/...) must be traversable
+                    if parent not in made and parent.parts[1] not in ("dev", "usr"):
+                        ops.append(("dir", str(parent), 0o755))
+                        made.add(parent)
+                ops.append((kind, path, path))
     return ops
 
 
