@@ -28,6 +28,7 @@ PROBE_SECONDS = 3 * CONTEXT_SECONDS
 LOCK_DIR = Path(tempfile.gettempdir()) / "grader-gpu-locks"
 LOCK_POLL_SECONDS = 0.2
 NO_GPU = "no CUDA GPU on this grading machine"
+UVM = Path("/dev/nvidia-uvm")
 
 
 class GpuQueryError(Exception):
@@ -208,7 +209,7 @@ def acquire(candidates: list[Slot]) -> SlotLock:
 def ensure_uvm() -> str | None:
     """/dev/nvidia-uvm must exist before the sandbox starts: CUDA creates it on first use
     with the setuid nvidia-modprobe, which the sandbox forbids. None, or why it is missing."""
-    if Path("/dev/nvidia-uvm").exists():
+    if UVM.exists():
         return None
     modprobe = shutil.which("nvidia-modprobe")
     if modprobe:
@@ -216,7 +217,7 @@ def ensure_uvm() -> str | None:
             subprocess.run([modprobe, "-u", "-c=0"], capture_output=True, timeout=SMI_SECONDS)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        if Path("/dev/nvidia-uvm").exists():
+        if UVM.exists():
             return None
     return ("/dev/nvidia-uvm does not exist and could not be created (load the nvidia_uvm "
             "module or run `nvidia-modprobe -u -c=0` as root once after boot)")

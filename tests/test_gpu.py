@@ -199,11 +199,10 @@ def test_without_nvidia_smi_all_devices_are_one_slot_and_the_environment_passes(
     assert dict(slot.env) == environ
 
 
-def test_a_missing_nvidia_uvm_is_the_reason_not_a_student_failure(monkeypatch):
+def test_a_missing_nvidia_uvm_is_the_reason_not_a_student_failure(monkeypatch, tmp_path):
     fake_nodes(monkeypatch, ["nvidia0", "nvidiactl"])
     monkeypatch.setattr(gpu, "inventory", lambda: None)
-    if Path("/dev/nvidia-uvm").exists():
-        pytest.skip("this machine has /dev/nvidia-uvm")  # pragma: no cover
+    monkeypatch.setattr(gpu, "UVM", tmp_path / "nvidia-uvm")   # missing
     monkeypatch.setenv("PATH", "/nonexistent")            # no nvidia-modprobe to create it
     decided = gpu.decide()
     assert not decided.ok and "/dev/nvidia-uvm does not exist" in decided.reason
@@ -614,3 +613,18 @@ def test_gpu_tests_on_a_fake_device_end_to_end(monkeypatch, tmp_path, flags, sco
            for t in result["tests"]}
     assert got == scores, [(t["extra_data"]["verdict"], t["output"]) for t in result["tests"]]
     assert result["max_score"] == 3
+
+
+def test_a_probe_whose_cuda_fails_inside_the_sandbox_is_the_skip_reason(monkeypatch, tmp_path):
+    (tmp_path / "nvidia0").touch()
+    fake_nodes(monkeypatch, ["nvidia0"], folder=tmp_path)
+    monkeypatch.setattr(gpu, "inventory", lambda: None)
+    monkeypatch.setattr(gpu, "ensure_uvm", lambda: None)
+    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(gpu, "PROBE_SOURCE", "raise RuntimeError('CUDA driver initialization "
+                                             "failed, you might not have a CUDA gpu')\n")
+    decided = gpu.decision()
+    assert not decided.ok
+    assert decided.reason.startswith("CUDA does not work inside the sandbox")
+    assert "CUDA driver initialization failed" in decided.reason
+    assert gpu_skip_reason() == decided.reason
