@@ -53,14 +53,8 @@ def connect(spec: str):
         cluster = _slurm_cluster(spec)
         address = cluster.scheduler_address
     elif spec.startswith("local:"):
-        try:
-            n = int(spec.split(":", 1)[1])
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ClusterError(f"--dask {spec}: local:N needs a number of workers N >= 1")
         cluster = distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+            n_workers=_count(spec, "workers"), threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, worker_dashboard_address=None, silence_logs=50)
         address = cluster.scheduler_address
     else:
@@ -77,6 +71,14 @@ def connect(spec: str):
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _count(spec: str, what: str) -> int:
+    """N of `local:N` or `slurm:N`, at least 1."""
+    kind, _, n = spec.partition(":")
+    if not n.isdigit() or int(n) < 1:
+        raise ClusterError(f"--dask {spec}: {kind}:N needs a number of {what} N >= 1")
+    return int(n)
 
 
 def submission_files(sub) -> dict[str, bytes]:
@@ -393,12 +395,7 @@ def slurm_job_kwargs(table: dict) -> dict:
 def _slurm_cluster(spec: str):
     """`--dask slurm:N`: a dask-jobqueue SLURMCluster of N jobs from course.toml [cluster]
     (its scheduler runs here, in the grading command; the jobs connect back to it)."""
-    try:
-        jobs = int(spec.split(":", 1)[1])
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise ClusterError(f"--dask {spec}: slurm:N needs a number of jobs N >= 1")
+    jobs = _count(spec, "jobs")
     try:
         from dask_jobqueue import SLURMCluster
     except ImportError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -272,9 +273,16 @@ class GpuView:
     groups: tuple[int, ...] = ()
 
 
+@functools.lru_cache(maxsize=1)
+def _driver_dirs() -> tuple[list[str], list[str]]:
+    """libcuda_dirs() of this machine, read once per process: the linker cache and the
+    environment do not change during a run (ldconfig -p is not run at every worker start)."""
+    return libcuda_dirs()
+
+
 def view_for(slot: Slot) -> GpuView:
     nodes = [str(n) for n in control_nodes()] + list(slot.nodes)
-    cached, from_env = libcuda_dirs()
+    cached, from_env = _driver_dirs()
     env = dict(slot.env)
     if from_env:
         env["LD_LIBRARY_PATH"] = ":".join(from_env)

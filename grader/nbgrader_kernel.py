@@ -87,7 +87,7 @@ class KernelWorker:
 
     isolation = ISOLATION
     own_process = False       # the student's kernel: no fresh process, no "before" on the GPU
-    gpu, gpu_lock, context_seen = False, None, False
+    gpu = False               # never a GPU worker of its own (Session.request asks)
 
     def __init__(self, main: types.ModuleType, others: dict, seed: int):
         self.child = _harness_child()

@@ -17,6 +17,8 @@ distributed = pytest.importorskip("distributed", reason="needs the cluster extra
 from grader import cluster  # noqa: E402
 from grader.grading import grade_class  # noqa: E402
 from grader.submissions import Submission, discover  # noqa: E402
+from test_stopping import (check_kill_9_leaves_nothing, check_stopped,  # noqa: E402,F401
+                           in_the_middle, klass, start)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -259,44 +261,17 @@ def test_plain_grading_never_imports_dask(tmp_path):
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-def _start_local(tmp_path):
-    from test_stopping import ALICE, ID, SLOW
-
-    root = tmp_path / "class"
-    for student, code in (("a1", ALICE), ("s1", SLOW), ("s2", SLOW), ("s3", SLOW)):
-        (root / student / ID).mkdir(parents=True)
-        (root / student / ID / "forward.py").write_text(code)
+def test_kill_9_of_a_cluster_run_leaves_no_process(klass, tmp_path):
     out = tmp_path / "grades"
-    env = dict(os.environ, GRADER_SECRET="stopping-test", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(root), "--out",
-                             str(out), "--dask", "local:2"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    return proc, out
+    check_kill_9_leaves_nothing(start(klass, out, 0, dask="local:2"), out)
 
 
-def test_kill_9_of_a_cluster_run_leaves_no_process(tmp_path):
-    from test_stopping import alive, in_the_middle, wait_for
-
-    proc, out = _start_local(tmp_path)
-    try:
-        processes = in_the_middle(proc, out)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        wait_for(lambda: not any(alive(p) for p in processes), 20,
-                 "the local cluster, its grading processes and sandboxes to die with it")
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def test_an_interrupted_cluster_run_keeps_what_was_graded_and_leaves_nothing(tmp_path):
+def test_an_interrupted_cluster_run_keeps_what_was_graded_and_leaves_nothing(klass, tmp_path):
     """SIGTERM in the middle, as with -j: exit 143, the finished results kept and in the
     gradebook, no half-graded one, and every process of the run (the local cluster's
     workers, their grading processes, the sandboxes) gone."""
-    from test_stopping import check_stopped, in_the_middle
-
-    proc, out = _start_local(tmp_path)
+    out = tmp_path / "grades"
+    proc = start(klass, out, 0, dask="local:2")
     try:
         processes = in_the_middle(proc, out)
         signalled_at = time.monotonic()

@@ -79,7 +79,7 @@ def test_gpu_workers_get_the_device_nodes(monkeypatch, tmp_path):
                          ids=["no GPU: address-space limit", "GPU: no address-space limit"])
 def test_address_space_limit_is_dropped_only_on_gpu_workers(monkeypatch, tmp_path, nodes, has_as):
     fake_nodes(monkeypatch, nodes)
-    monkeypatch.setattr(gpu, "libcuda_dirs", lambda: ([], []))
+    monkeypatch.setattr(gpu, "_driver_dirs", lambda: ([], []))
     seen = {}
 
     def popen(cmd, **kwargs):

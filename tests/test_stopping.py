@@ -36,10 +36,12 @@ def klass(tmp_path):
     return root
 
 
-def start(klass, out, jobs):
+def start(klass, out, jobs, dask=None):
+    """`grader grade` on the class with `jobs` processes, or on Dask (`dask`: --dask SPEC)."""
     env = dict(os.environ, GRADER_SECRET="stopping-test", PYTHONUNBUFFERED="1")
+    how = ["--dask", dask] if dask else ["-j", str(jobs)]
     return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(klass), "--out",
-                             str(out), "-j", str(jobs)], cwd=ROOT, env=env,
+                             str(out), *how], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
@@ -123,9 +125,8 @@ def test_a_signal_stops_the_run_keeps_what_was_graded_and_leaves_nothing(
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_kill_9_of_a_parallel_run_leaves_no_process(klass, tmp_path):
-    out = tmp_path / "grades"
-    proc = start(klass, out, 2)
+def check_kill_9_leaves_nothing(proc, out):
+    """SIGKILL the run in the middle of a submission: every process it started dies with it."""
     try:
         processes = in_the_middle(proc, out)
         os.kill(proc.pid, signal.SIGKILL)
@@ -135,6 +136,11 @@ def test_kill_9_of_a_parallel_run_leaves_no_process(klass, tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_kill_9_of_a_parallel_run_leaves_no_process(klass, tmp_path):
+    out = tmp_path / "grades"
+    check_kill_9_leaves_nothing(start(klass, out, 2), out)
 
 
 def test_a_second_run_on_the_same_output_folder_is_refused(klass, tmp_path):
