@@ -39,6 +39,7 @@ class Assignment:
     modules: tuple[str, ...]          # module names the student submits; the first is the main one
     notebook: str | None              # stub notebook name, e.g. "forward.ipynb"
     preimport: tuple[str, ...]        # imported in the worker before the student's code
+    warm_imports: tuple[str, ...]     # imported once more by the zygote (grader.sandbox.zygote)
     forbidden_imports: tuple[str, ...]
     memory_mb: int
     cpu_seconds: int
@@ -98,6 +99,7 @@ def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
         modules=tuple(cfg["modules"]),
         notebook=cfg.get("notebook"),
         preimport=tuple(cfg.get("preimport", ["numpy"])),
+        warm_imports=tuple(cfg.get("warm_imports", [])),
         forbidden_imports=tuple(cfg.get("forbidden_imports", [])),
         memory_mb=int(cfg.get("memory_mb", 2048)),
         cpu_seconds=int(cfg.get("cpu_seconds", 120)),

@@ -130,7 +130,8 @@ class GradingPlugin:
         self.limits = Limits(memory_mb=a.memory_mb, cpu_seconds=a.cpu_seconds,
                              import_timeout=a.import_timeout, call_timeout=a.call_timeout)
         self.session = Session(ctx.prepared_dir, a.modules, self.limits, log_dir=ctx.log_dir,
-                               preimport=a.preimport, seed=self._seed("worker"),
+                               preimport=a.preimport, warm_imports=a.warm_imports,
+                               seed=self._seed("worker"),
                                budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")),
                                forbidden=a.forbidden_imports)
         self.results: list[TestResult] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader import gpu as gpus
 from grader.sandbox import errors
+from grader.sandbox import zygote as zygotes
 from grader.sandbox.harness.wire import Handle
 from grader.sandbox.worker import Limits, Worker
 
@@ -18,10 +19,12 @@ class Session:
     """One submission's sandbox as the suite uses it: lazily (re)started worker, verdicts."""
 
     def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
-                 preimport=("numpy",), seed: int = 0, budget: float = 600.0, gpu: bool = False,
+                 preimport=("numpy",), warm_imports=(), seed: int = 0, budget: float = 600.0, gpu: bool = False,
                  forbidden: tuple[str, ...] = (), gpu_slots=None):
         self.submission_dir, self.modules = Path(submission_dir), list(modules)
         self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
+        # imported by the zygote only (once per grading process), never by a cold worker
+        self.warm_imports = tuple(warm_imports)
         # gpu: the assignment asks for GPU workers; they are given only where the one GPU
         # decision (grader.gpu) says GPU tests run here, or to the probe (gpu_slots given)
         self.seed, self.budget, self.gpu, self.gpu_slots = seed, budget, gpu, gpu_slots
@@ -54,24 +57,36 @@ class Session:
             self.worker.stop()        # died on its own: reap it and free its GPU
         self._charge_budget()
         gpu = self.gpu and (self.gpu_slots is not None or gpus.decision().ok)
-        worker = Worker(self.submission_dir, self.modules, self.limits, preimport=self.preimport,
-                        seed=self.seed, log_dir=self.log_dir, gpu=gpu,
-                        forbidden=self.forbidden, gpu_slots=self.gpu_slots)
-        started = time.monotonic()
         self.starts += 1
+        worker = None
+        if zygotes.usable(gpu):
+            worker = self._start(zygotes.ForkedWorker, self.preimport + self.warm_imports)
+        if worker is None:
+            worker = self._start(Worker, self.preimport, gpu=gpu, gpu_slots=self.gpu_slots)
+        self.worker = worker
+        self.generation += 1
+        self.module_handles.clear()       # handles name objects of the worker that died
+        return worker
+
+    def _start(self, kind, preimport, **gpu) -> Worker | None:
+        """A started worker of `kind` (a forked one; a cold one), or None where the zygote
+        failed (the grader's problem: a cold worker is started instead)."""
+        worker = kind(self.submission_dir, self.modules, self.limits, preimport=preimport,
+                      seed=self.seed, log_dir=self.log_dir, forbidden=self.forbidden, **gpu)
+        started = time.monotonic()
         try:
             worker.start()
+        except zygotes.ZygoteFailure:
+            worker.stop()
+            return None
         except (errors.ImportFailed, errors.StudentTimeout, errors.MemoryLimit,
                 errors.StudentCrashed, errors.CpuLimit, errors.ForbiddenSyscall) as exc:
             self.import_failure = exc
             raise
         finally:
-            # waiting for a free GPU is the grader's time, not the student's
-            waited = worker.gpu_lock.waited if worker.gpu_lock else 0.0
+            # waiting for a free GPU or for the zygote's start is the grader's time
+            waited = worker.gpu_lock.waited if worker.gpu_lock else getattr(worker, "waited", 0.0)
             self.used += time.monotonic() - started - waited
-        self.worker = worker
-        self.generation += 1
-        self.module_handles.clear()       # handles name objects of the worker that died
         return worker
 
     def _charge_budget(self) -> None:

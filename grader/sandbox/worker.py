@@ -282,6 +282,7 @@ class Worker:
         self._uid: uids.SandboxUid | None = None
         self.killed_by_us = False
         self.seccomp = "off"
+        self.death_fd: int | None = None    # readable when the worker has ended (ForkedWorker)
 
     # --- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -377,6 +378,11 @@ class Worker:
         self.req_fd, self.resp_fd = req_w, resp_r
         if info_r is not None:
             self.sandbox_pid = self._read_info(info_r)
+        self._await_hello()
+
+    def _await_hello(self) -> None:
+        """The worker's first message, under the import deadline: ready, or why not."""
+        lim = self.limits
         try:
             hello = self._receive(time.monotonic() + lim.import_timeout, during="import")
         except errors.StudentTimeout:
@@ -498,8 +504,11 @@ class Worker:
         view = memoryview(data)
         while view:
             remaining = deadline - time.monotonic()
-            _, ready, _ = select.select([], [self.req_fd], [], max(0.0, remaining))
+            watch = [self.death_fd] if self.death_fd is not None else []
+            ended, ready, _ = select.select(watch, [self.req_fd], [], max(0.0, remaining))
             if not ready:
+                if ended:
+                    raise self._death("call")
                 self._fail_timeout("call", None)
             try:
                 n = os.write(self.req_fd, view[: 1 << 16])
@@ -513,7 +522,10 @@ class Worker:
             remaining = max(0.0, deadline - time.monotonic())
             rss_limit = self._rss_limit()
             wait = min(remaining, RSS_POLL_SECONDS) if rss_limit else remaining
-            ready, _, _ = select.select([self.resp_fd], [], [], wait)
+            watch = [self.death_fd] if self.death_fd is not None else []
+            ready, _, _ = select.select([self.resp_fd] + watch, [], [], wait)
+            if ready and self.resp_fd not in ready:
+                raise self._death(during)       # the worker ended and left nothing to read
             if not ready:
                 if rss_limit:
                     self._check_rss(rss_limit, during)
@@ -558,6 +570,14 @@ class Worker:
             raise errors.MemoryLimit(f"your code used more than {limit >> 20} MiB of memory "
                                      f"{when} and was stopped")
 
+    def _exit_code(self) -> int | None:
+        """The ended worker's exit status (negative: the signal), waiting a little for it."""
+        try:
+            return self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+
     def _fail_timeout(self, during: str, timeout) -> None:
         self.stop()
         if during == "import":
@@ -567,11 +587,7 @@ class Worker:
 
     def _death(self, during: str) -> errors.StudentError:
         """Explain why the worker disappeared, from its exit status."""
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            code = self.proc.returncode if self.proc else None
+        code = self._exit_code()
         self.stop()
         sig = -code if code is not None and code < 0 else (code - 128 if code and code > 128 else None)
         when = "while importing your code" if during == "import" else "during the call"

@@ -430,10 +430,33 @@ def main():
     p.add_argument("--preimport", default="")
     p.add_argument("--seccomp", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--zygote", default="", help="CTL_R,CTL_W: fork a worker per submission")
     a = p.parse_args()
+    if a.zygote:
+        # the zygote itself never runs student code; each worker it forks does what a cold
+        # worker does from here on (zygote.py)
+        import zygote
+        ctl_r, ctl_w = map(int, a.zygote.split(","))
+        for name in filter(None, a.preimport.split(",")):
+            __import__(name)
+        seed_everything(0)     # torch's lazy set-up of its generators (over 1 s), done once
+
+        def forked(message):
+            exit_with_the_grader(a.req_fd)
+            run(a, int(message["seed"]), release=ctl_w)
+
+        zygote.serve(ctl_r, ctl_w, a.req_fd, a.resp_fd, forked)
+        return
     exit_with_the_grader(a.req_fd)
     for name in filter(None, a.preimport.split(",")):
         __import__(name)
+    run(a, a.seed)
+
+
+def run(a, seed, release=None):
+    """Seccomp, the seed, then the student's import and the request loop. `release`: a
+    descriptor of the zygote's, kept for reporting until seccomp is on, closed before any
+    student code runs."""
     seccomp = "off"
     if a.seccomp:
         try:
@@ -441,7 +464,9 @@ def main():
             seccomp = "on"
         except Exception as exc:  # noqa: BLE001  reported to the parent, which decides
             seccomp = f"unavailable: {exc}"
-    seed_everything(a.seed)
+    if release is not None:
+        os.close(release)
+    seed_everything(seed)
     os.chdir(os.environ.get("TMPDIR", "/tmp"))
     worker = Worker(a.req_fd, a.resp_fd, a.submission_dir, a.modules.split(","))
     hello = worker.load()

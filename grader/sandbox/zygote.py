@@ -1,0 +1,339 @@
+"""Warm workers: one sandboxed zygote per assignment and grading process, with numpy, torch
+and the harness already imported, forks a fresh, isolated worker for each submission
+(harness/zygote.py is the side inside the sandbox).
+
+A cold worker pays the sandbox's start and `import torch` (about 2.5 s) for every submission
+and again after every crash or timeout; a forked one starts in a few milliseconds. What
+makes this safe (SANDBOX.md): the zygote never runs student code, so what a worker inherits
+is a state no student has touched; each forked worker has its own mount, pid, ipc, net and
+uts namespaces, a fresh /tmp and /dev/shm, a uid of its own (uids.acquire, as a cold
+worker), its own rlimits and seccomp; only one forked worker per zygote lives at a time,
+and the next is forked only after the previous one's whole namespace is gone.
+
+Used where it can give all of that: bubblewrap run as root (the sandbox's namespaces belong
+to the machine's root, so the zygote may mount and change uid), CPU workers only (GPU
+workers hold a device and start cold), and not when GRADER_ZYGOTE=0. Elsewhere, and if a
+zygote cannot start, workers start cold as before.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from grader.sandbox import errors, uids
+from grader.sandbox.harness import wire
+from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Limits, Worker, _bwrap_args,
+                                   _environment, isolation_mode, process_tree, sandbox_view)
+
+READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine): the grader's time
+EXIT_SECONDS = 10.0          # a killed worker's namespace is gone within this
+KEEP = 2                     # zygotes per grading process (an assignment each), least recent ends
+SETUP_FAILED = 121           # harness/zygote.py: the forked worker could not build its sandbox
+
+
+class ZygoteFailure(Exception):
+    """The zygote could not start or fork: the grader's problem, answered with a cold worker."""
+
+
+def usable(gpu: bool) -> bool:
+    """Whether forked workers keep every property of a cold one here (see the module doc)."""
+    return (not gpu and os.environ.get("GRADER_ZYGOTE", "1") != "0" and os.geteuid() == 0
+            and isolation_mode() == "bubblewrap" and shutil.which("bwrap") is not None)
+
+
+def _read_frame(fd: int, deadline: float):
+    """One frame from the zygote's control pipe, or TimeoutError / EOFError."""
+    def read(n):
+        data = b""
+        while len(data) < n:
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise TimeoutError
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    header_len, payload_len = wire.parse_prefix(read(wire.PREFIX_SIZE))
+    return wire.decode(read(header_len), read(payload_len))
+
+
+class Zygote:
+    """One sandboxed zygote process for one worker recipe (assignment modules and limits)."""
+
+    def __init__(self, modules, limits: Limits, preimport, forbidden):
+        self.modules, self.limits = list(modules), limits
+        self.preimport, self.forbidden = list(preimport), tuple(forbidden)
+        self.proc: subprocess.Popen | None = None
+        self.dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        self.staging = self.dir / "submission"      # the submission of the living worker
+        self.logs = self.dir / "logs"
+        self.staging.mkdir(mode=0o755)
+        self.logs.mkdir(mode=0o700)
+        self.ops = sandbox_view(self.staging, TMPFS_SIZE, None, self.forbidden)
+        # Python trees bound under /tmp (a venv in a CI clone): the fresh /tmp carries them
+        self.keep = [op[2] for op in self.ops if op[0] == "ro-bind" and op[2].startswith("/tmp/")]
+        self.busy: "ForkedWorker | None" = None
+        self.pid: int | None = None
+        self._start()
+
+    def _start(self) -> None:
+        ctl_r, to_zygote = os.pipe()
+        from_zygote, ctl_w = os.pipe()
+        req_r, self.req_fd = os.pipe()
+        self.resp_fd, resp_w = os.pipe()
+        python = str(Path(sys.prefix) / "bin" / "python")
+        cmd = [shutil.which("bwrap"), *_bwrap_args(self.staging, TMPFS_SIZE, None,
+                                                   self.forbidden)[1:]]
+        cmd[-2:-2] = ["--bind", str(self.logs), "/logs"]        # before --chdir /tmp
+        cmd += ["--clearenv"]
+        for k, v in _environment(None).items():
+            cmd += ["--setenv", k, v]
+        cmd += [python, "-I", "-B", "/opt/harness/child.py", str(req_r), str(resp_w),
+                "/submission", "--modules", ",".join(self.modules),
+                "--preimport", ",".join(self.preimport), "--seccomp",
+                "--zygote", f"{ctl_r},{ctl_w}"]
+        err = open(self.dir / "zygote.log", "ab")
+        try:
+            self.proc = subprocess.Popen(
+                ["prlimit", "--core=0", *cmd], stdin=subprocess.DEVNULL, stdout=err,
+                stderr=err, pass_fds=(ctl_r, ctl_w, req_r, resp_w),
+                start_new_session=True)
+        except OSError as exc:
+            raise ZygoteFailure(f"cannot start the zygote: {exc}") from None
+        finally:
+            err.close()
+            for fd in (ctl_r, ctl_w, req_r, resp_w):
+                os.close(fd)
+        self.to_zygote, self.from_zygote = to_zygote, from_zygote
+        try:
+            hello = _read_frame(from_zygote, time.monotonic() + READY_SECONDS)
+        except (TimeoutError, EOFError, wire.WireError) as exc:
+            self.stop()
+            raise ZygoteFailure(f"the zygote did not start ({type(exc).__name__}); "
+                                f"see {self.dir / 'zygote.log'}") from None
+        if hello != {"zygote": "ready"}:
+            self.stop()
+            raise ZygoteFailure("the zygote sent a malformed first message")
+        self.pid = _python_below(self.proc.pid)
+        if self.pid is None:
+            self.stop()
+            raise ZygoteFailure("the zygote's process was not found")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def fork(self, message: dict) -> None:
+        wire.write_all(self.to_zygote, wire.encode({"op": "fork", **message}))
+
+    def worker_pids(self) -> list[int]:
+        """Host pids of the forked worker's processes (C0, C1, C2...), outermost first."""
+        if not self.alive or self.pid is None:
+            return []
+        return sorted(process_tree(self.pid) - {self.pid})
+
+    def stage(self, submission_dir: Path) -> None:
+        """The submission's files in the folder the zygote's sandbox sees as /submission
+        (emptied, never replaced: the bind mount holds on to the folder itself)."""
+        for entry in list(self.staging.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        shutil.copytree(submission_dir, self.staging, symlinks=True, dirs_exist_ok=True)
+
+    def drain(self) -> None:
+        """Bytes a dead worker left in the reply pipe are nobody's reply."""
+        while select.select([self.resp_fd], [], [], 0)[0]:
+            if not os.read(self.resp_fd, 1 << 16):
+                break
+
+    def stop(self) -> None:
+        if self.busy is not None:
+            self.busy.stop()
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            for pid in process_tree(self.proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self.proc = None
+            for fd in (self.to_zygote, self.from_zygote, self.req_fd, self.resp_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _python_below(root: int) -> int | None:
+    """The zygote: the first Python process below bubblewrap's."""
+    for pid in sorted(process_tree(root)):
+        try:
+            if "python" in Path(os.readlink(f"/proc/{pid}/exe")).name:
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+_zygotes: "OrderedDict[tuple, Zygote]" = OrderedDict()
+_failed: set[tuple] = set()
+
+
+def zygote_for(modules, limits: Limits, preimport, forbidden) -> Zygote:
+    """This process's zygote for the recipe, started on first use (ZygoteFailure if it
+    cannot start: the recipe then uses cold workers for the rest of the run)."""
+    key = (tuple(modules), limits, tuple(preimport), tuple(forbidden))
+    if key in _failed:
+        raise ZygoteFailure("the zygote failed earlier in this run")
+    zygote = _zygotes.get(key)
+    if zygote is not None and not zygote.alive:
+        zygote.stop()
+        del _zygotes[key]
+        zygote = None
+    if zygote is None:
+        try:
+            zygote = Zygote(modules, limits, preimport, forbidden)
+        except ZygoteFailure:
+            _failed.add(key)
+            raise
+        _zygotes[key] = zygote
+        while len(_zygotes) > KEEP:
+            _, old = _zygotes.popitem(last=False)
+            old.stop()
+    _zygotes.move_to_end(key)
+    return zygote
+
+
+def stop_all() -> None:
+    while _zygotes:
+        _zygotes.popitem()[1].stop()
+
+
+atexit.register(stop_all)
+
+
+class ForkedWorker(Worker):
+    """A worker forked by the recipe's zygote: the cold Worker's contract (start, request,
+    stop, the death diagnosis), without the cold start."""
+
+    def start(self) -> None:
+        self.waited = 0.0
+        started = time.monotonic()
+        try:
+            zygote = zygote_for(self.modules, self.limits, self.preimport, self.forbidden)
+        finally:
+            self.waited = time.monotonic() - started      # the zygote's start: the grader's time
+        if zygote.busy is not None:
+            zygote.busy.stop()
+        zygote.drain()
+        zygote.stage(self.submission_dir)
+        for name in ("stdout.txt", "stderr.txt"):
+            fd = os.open(zygote.logs / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.close(fd)
+        self.zygote, self.exit_code, self.setup_error = zygote, None, None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._uid = uids.acquire()
+        lim = self.limits
+        limits = {"fsize": OUTPUT_LIMIT, "nofile": lim.open_files, "nproc": lim.processes,
+                  "cpu": lim.cpu_seconds, "as": (lim.memory_mb << 20) if lim.memory_mb else 0}
+        self.req_fd, self.resp_fd, self.death_fd = zygote.req_fd, zygote.resp_fd, zygote.from_zygote
+        self.running = True
+        zygote.busy = self
+        try:
+            zygote.fork({"uid": self._uid.uid, "seed": self.seed, "keep": zygote.keep,
+                         "tmp_size": TMPFS_SIZE, "limits": limits})
+        except OSError as exc:
+            self.stop()
+            raise ZygoteFailure(f"the zygote is gone: {exc}") from None
+        try:
+            self._await_hello()
+        except errors.StudentError:
+            if self.setup_error:
+                raise ZygoteFailure(f"a forked worker could not start: {self.setup_error}") \
+                    from None
+            raise
+
+    def _poll(self, timeout: float) -> None:
+        """Read the zygote's news: the worker's end, or why it could not start."""
+        deadline = time.monotonic() + timeout
+        while self.exit_code is None:
+            try:
+                message = _read_frame(self.death_fd, deadline)
+            except TimeoutError:
+                return
+            except (EOFError, wire.WireError):
+                self.exit_code = 128 + signal.SIGKILL     # the zygote itself is gone
+                self.zygote.stop()
+                return
+            if isinstance(message, dict) and "setup_error" in message:
+                self.setup_error = str(message["setup_error"])
+            elif isinstance(message, dict) and "exited" in message:
+                code = message["exited"]
+                self.exit_code = code if type(code) is int else 1
+                if self.exit_code == SETUP_FAILED and self.setup_error is None:
+                    self.setup_error = "the sandbox's set-up failed"
+
+    @property
+    def alive(self) -> bool:
+        if not getattr(self, "running", False):
+            return False
+        self._poll(0)
+        return self.exit_code is None
+
+    def host_pids(self) -> set[int]:
+        return set(self.zygote.worker_pids()) if self.alive else set()
+
+    def _exit_code(self) -> int | None:
+        self._poll(5)
+        return self.exit_code
+
+    def stop(self) -> None:
+        if not getattr(self, "running", False):
+            self._release_gpu()
+            return
+        self._poll(0)
+        if self.exit_code is None:
+            self.killed_by_us = True
+            for pid in reversed(self.zygote.worker_pids()):     # innermost first
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._poll(EXIT_SECONDS)
+            if self.exit_code is None:
+                self.zygote.stop()         # never fork beside a worker that may still run
+                self.exit_code = 128 + signal.SIGKILL
+        self.running = False
+        self.zygote.busy = None
+        self.zygote.drain()
+        for name in ("stdout.txt", "stderr.txt"):
+            try:
+                with open(self.zygote.logs / name, "rb") as src, \
+                        open(self.log_dir / name, "ab") as dst:
+                    shutil.copyfileobj(src, dst)
+            except OSError:
+                pass
+        if self._uid is not None:
+            self._uid.release()
+            self._uid = None
