@@ -100,7 +100,7 @@ def test_timeout_kills_a_c_level_loop_and_the_next_call_gets_a_fresh_worker(tmp_
     """, call_timeout=1)
     closing(session)
     assert student.ok() == 1
-    pid = session.worker.proc.pid
+    pid = session.worker.pid
     started = time.monotonic()
     with pytest.raises(errors.StudentTimeout):
         student.stuck()
@@ -279,7 +279,7 @@ def test_no_worker_is_left_behind(tmp_path):
     session, student = make_session(tmp_path, "def f():\n    return 1\n")
     assert student.f() == 1
     processes = session.worker.host_pids()        # the wrapper and everything below it
-    assert session.worker.proc.pid in processes and len(processes) >= (3 if FULL else 1)
+    assert session.worker.pid in processes and len(processes) >= (3 if FULL else 1)
     if FULL:
         assert session.worker.sandbox_pid          # bwrap told us the sandbox's pid 1
     session.close()

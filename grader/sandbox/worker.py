@@ -433,6 +433,11 @@ class Worker:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The host pid of the worker's outermost process (its wrapper)."""
+        return self.proc.pid if self.proc is not None else None
+
     def stop(self) -> None:
         """Kill the worker and everything it started, then wait: teardown is complete on return."""
         if self.proc is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -51,16 +52,21 @@ def usable(gpu: bool) -> bool:
 
 
 def _read_frame(fd: int, deadline: float):
-    """One frame from the zygote's control pipe, or TimeoutError / EOFError."""
+    """One frame from the zygote's control pipe, or TimeoutError (nothing came before the
+    deadline) / EOFError. A frame once begun is read whole: the zygote writes it at once."""
+    state = {"deadline": deadline, "begun": False}
+
     def read(n):
         data = b""
         while len(data) < n:
-            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                raise TimeoutError
+            wait = max(0.0, state["deadline"] - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                raise EOFError if state["begun"] else TimeoutError
             chunk = os.read(fd, n - len(data))
             if not chunk:
                 raise EOFError
             data += chunk
+            state.update(begun=True, deadline=time.monotonic() + EXIT_SECONDS)
         return data
 
     header_len, payload_len = wire.parse_prefix(read(wire.PREFIX_SIZE))
@@ -133,14 +139,26 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def fork(self, message: dict) -> None:
-        wire.write_all(self.to_zygote, wire.encode({"op": "fork", **message}))
+    def fork(self, message: dict) -> int:
+        """Ask for a worker; the id its end will be reported with."""
+        fork_id = secrets.randbits(63)
+        wire.write_all(self.to_zygote, wire.encode({"op": "fork", "id": fork_id, **message}))
+        return fork_id
 
     def worker_pids(self) -> list[int]:
         """Host pids of the forked worker's processes (C0, C1, C2...), outermost first."""
         if not self.alive or self.pid is None:
             return []
-        return sorted(process_tree(self.pid) - {self.pid})
+        parents = {}
+        for pid in process_tree(self.pid) - {self.pid}:
+            parents[pid] = _parent(pid)
+        depth = {}
+
+        def level(pid):
+            if pid not in depth:
+                depth[pid] = 0 if parents.get(pid) not in parents else level(parents[pid]) + 1
+            return depth[pid]
+        return sorted(parents, key=lambda p: (level(p), p))
 
     def stage(self, submission_dir: Path) -> None:
         """The submission's files in the folder the zygote's sandbox sees as /submission
@@ -183,6 +201,14 @@ class Zygote:
                 except OSError:
                     pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rfind(")") + 2:].split()[1])
 
 
 def _python_below(root: int) -> int | None:
@@ -261,11 +287,12 @@ class ForkedWorker(Worker):
         self.running = True
         zygote.busy = self
         try:
-            zygote.fork({"uid": self._uid.uid, "seed": self.seed, "keep": zygote.keep,
+            self.fork_id = zygote.fork({"uid": self._uid.uid, "seed": self.seed, "keep": zygote.keep,
                          "tmp_size": TMPFS_SIZE, "limits": limits})
         except OSError as exc:
             self.stop()
             raise ZygoteFailure(f"the zygote is gone: {exc}") from None
+        self.outer_pid = None
         try:
             self._await_hello()
         except errors.StudentError:
@@ -273,6 +300,9 @@ class ForkedWorker(Worker):
                 raise ZygoteFailure(f"a forked worker could not start: {self.setup_error}") \
                     from None
             raise
+        pids = zygote.worker_pids()      # the worker answered: C0, C1 and C2 exist
+        self.outer_pid = pids[0] if pids else None
+        self.sandbox_pid = pids[1] if len(pids) > 1 else None    # C1: pid 1 of its namespace
 
     def _poll(self, timeout: float) -> None:
         """Read the zygote's news: the worker's end, or why it could not start."""
@@ -286,9 +316,11 @@ class ForkedWorker(Worker):
                 self.exit_code = 128 + signal.SIGKILL     # the zygote itself is gone
                 self.zygote.stop()
                 return
-            if isinstance(message, dict) and "setup_error" in message:
+            if not isinstance(message, dict) or message.get("id") != self.fork_id:
+                continue                   # news of an earlier worker, already dealt with
+            if "setup_error" in message:
                 self.setup_error = str(message["setup_error"])
-            elif isinstance(message, dict) and "exited" in message:
+            elif "exited" in message:
                 code = message["exited"]
                 self.exit_code = code if type(code) is int else 1
                 if self.exit_code == SETUP_FAILED and self.setup_error is None:
@@ -300,6 +332,10 @@ class ForkedWorker(Worker):
             return False
         self._poll(0)
         return self.exit_code is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.outer_pid if getattr(self, "running", False) else None
 
     def host_pids(self) -> set[int]:
         return set(self.zygote.worker_pids()) if self.alive else set()

@@ -101,7 +101,8 @@ def serve(ctl_r, ctl_w, req_fd, resp_fd, run_worker):
             try:
                 _first(message, ctl_r, ctl_w, req_fd, resp_fd, run_worker)
             except BaseException as exc:  # noqa: BLE001  told to the grader, never raised on
-                _report(ctl_w, {"setup_error": f"{type(exc).__name__}: {exc}"})
+                _report(ctl_w, {"setup_error": f"{type(exc).__name__}: {exc}",
+                        "id": message.get("id")})
             os._exit(SETUP_FAILED)
         _report(ctl_w, {"exited": _wait_for(pid), "id": message.get("id")})
 
@@ -120,7 +121,8 @@ def _first(message, ctl_r, ctl_w, req_fd, resp_fd, run_worker):
     try:
         _init(message, ctl_w, req_fd, resp_fd, run_worker)
     except BaseException as exc:  # noqa: BLE001
-        _report(ctl_w, {"setup_error": f"{type(exc).__name__}: {exc}"})
+        _report(ctl_w, {"setup_error": f"{type(exc).__name__}: {exc}",
+                        "id": message.get("id")})
     os._exit(SETUP_FAILED)
 
 
