@@ -46,6 +46,7 @@ test: install browser
 bench: install
 	$(PIP) -e '.[dev,course,bench]'
 	$(BIN)/python bench/bench_grading.py
+	$(BIN)/python bench/bench_torch.py
 	$(BIN)/python bench/bench_cluster.py
 
 # Every generated mutant of every reference, graded (about 20 minutes on 2 cores); CI runs a

@@ -266,7 +266,7 @@ def test_worker_host_pids_include_the_python_process(tmp_path):
         student = RemoteObject(session, None)
         assert student.ping() == 1
         pids = student.worker_host_pids()
-        assert session.worker.proc.pid in pids
+        assert session.worker.pid in pids
         cmdlines = [Path(f"/proc/{p}/cmdline").read_bytes() for p in pids
                     if Path(f"/proc/{p}/cmdline").exists()]
         assert any(b"child.py" in c for c in cmdlines)

@@ -18,6 +18,7 @@ zygote cannot start, workers start cold as before.
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import secrets
 import select
@@ -39,6 +40,7 @@ READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine
 EXIT_SECONDS = 10.0          # a killed worker's namespace is gone within this
 KEEP = 2                     # zygotes per grading process (an assignment each), least recent ends
 SETUP_FAILED = 121           # harness/zygote.py: the forked worker could not build its sandbox
+DIR_PREFIX = "grader-zygote-"   # then the grading process's pid
 
 
 class ZygoteFailure(Exception):
@@ -80,7 +82,8 @@ class Zygote:
         self.modules, self.limits = list(modules), limits
         self.preimport, self.forbidden = list(preimport), tuple(forbidden)
         self.proc: subprocess.Popen | None = None
-        self.dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        _remove_orphans()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
         self.staging = self.dir / "submission"      # the submission of the living worker
         self.logs = self.dir / "logs"
         self.staging.mkdir(mode=0o755)
@@ -256,7 +259,20 @@ def stop_all() -> None:
         _zygotes.popitem()[1].stop()
 
 
+# At the end of this process: on a normal exit, and in a pool process (which leaves through
+# multiprocessing's exit, without atexit). A process killed outright leaves its folder to
+# the next zygote of the machine (_remove_orphans); its zygote dies with it (bubblewrap's
+# --die-with-parent).
 atexit.register(stop_all)
+multiprocessing.util.Finalize(None, stop_all, exitpriority=10)
+
+
+def _remove_orphans() -> None:
+    """Folders of zygotes whose grading process is gone (killed with -9)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*-*"):
+        owner = folder.name[len(DIR_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class ForkedWorker(Worker):
@@ -314,6 +330,7 @@ class ForkedWorker(Worker):
                 return
             except (EOFError, wire.WireError):
                 self.exit_code = 128 + signal.SIGKILL     # the zygote itself is gone
+                self.zygote_lost = True
                 self.zygote.stop()
                 return
             if not isinstance(message, dict) or message.get("id") != self.fork_id:
@@ -325,6 +342,14 @@ class ForkedWorker(Worker):
                 self.exit_code = code if type(code) is int else 1
                 if self.exit_code == SETUP_FAILED and self.setup_error is None:
                     self.setup_error = "the sandbox's set-up failed"
+
+    def _death(self, during: str) -> Exception:
+        error = super()._death(during)
+        if getattr(self, "zygote_lost", False):
+            # the grader's process, not the student's: the test is an internal error
+            return errors.WorkerUnavailable("the grader's zygote process ended while your "
+                                            "code ran; this test must be re-graded")
+        return error
 
     @property
     def alive(self) -> bool:
@@ -351,15 +376,20 @@ class ForkedWorker(Worker):
         self._poll(0)
         if self.exit_code is None:
             self.killed_by_us = True
-            for pid in reversed(self.zygote.worker_pids()):     # innermost first
+            # C1, the pid 1 of the worker's namespace: the kernel kills everything in it, and
+            # C1 is reaped (so C0 ends, so the zygote reports) only when all of it is gone.
+            # C0 is killed only where there is no C1 yet: killed first, it would be reported
+            # while its namespace still dies.
+            pids = self.zygote.worker_pids()
+            for pid in pids[1:2] or pids[:1]:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             self._poll(EXIT_SECONDS)
-            if self.exit_code is None:
+            if self.exit_code is None or self.zygote.worker_pids():
                 self.zygote.stop()         # never fork beside a worker that may still run
-                self.exit_code = 128 + signal.SIGKILL
+                self.exit_code = self.exit_code or 128 + signal.SIGKILL
         self.running = False
         self.zygote.busy = None
         self.zygote.drain()

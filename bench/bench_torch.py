@@ -1,0 +1,320 @@
+"""Torch assignments benchmark: per submission, our grader's time against the student's own
+compute and against `nbgrader autograde`, in one run.
+
+For each assignment (default 05_pytorch_basics and 06_frameworks_lab) an nbgrader course is
+written by `grader nbgrader` (the hidden tests in the notebook's kernel, no sandbox) and
+released by `nbgrader generate_assignment`; a class of N copies (default 8) of the release
+notebook with the reference solution in its solution cells is handed in. The same
+submitted/ folder is then graded by
+
+- `grader grade submitted -a ID -jJ --no-resume`, J = 1 and 2 (warm workers: a zygote forks
+  each submission's worker, grader/sandbox/zygote.py);
+- the same at -j1 with GRADER_ZYGOTE=0 (cold workers: every worker starts a sandbox and
+  imports torch, as before the zygote);
+- `nbgrader autograde ID` on a fresh copy of the course.
+
+Each command is also run on a class of one: marginal = (T(N) - T(1)) / (N - 1) is the time
+per submission, start-up = T(1) - marginal. The student's own compute is the time of the
+same calls on the reference in one process, torch already imported and the reference warmed
+by a first run (the hidden suite run in-process as nbgrader's kernel runs it, timing only
+the student's calls). overhead = marginal - compute; the target (the issue): overhead at most
+0.5 s per submission on 05 and 06. A missed target is reported, not an error; a wrong grade
+is an error (exit 1).
+
+Results: a table on stdout and bench/out/torch.json; work files in bench/out/torch-work/.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from bench_grading import BenchError, bin_dir, environment, log, summarise, timed  # noqa: E402
+
+ASSIGNMENTS = ("05_pytorch_basics", "06_frameworks_lab")
+TARGET_OVERHEAD = 0.5      # seconds per submission beyond the student's own compute
+
+
+def student(i: int) -> str:
+    return f"student{i:03d}"
+
+
+def jupyter_env(work: Path) -> dict:
+    """nbgrader's Jupyter sees only a kernelspec for this Python (no user configuration)."""
+    spec = work / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    python = str(bin_dir() / "python")
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}))
+    env = environment()
+    env.update(JUPYTER_PATH=str(work / "jupyter"), JUPYTER_CONFIG_DIR=str(work / "config"),
+               JUPYTER_DATA_DIR=str(work / "data"), JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+               IPYTHONDIR=str(work / "ipython"), JUPYTER_PLATFORM_DIRS="1")
+    return env
+
+
+def run(cmd, cwd: Path, env: dict, logfile: Path) -> float:
+    with open(logfile, "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, stdout=out,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(map(str, cmd))} exited {proc.returncode} (log {logfile}):\n"
+                         + logfile.read_text(errors="replace")[-1500:])
+    return elapsed
+
+
+def solved_notebook(aid: str, release: dict) -> dict:
+    """The release notebook with the reference solution in its solution cells."""
+    from grader import course
+    from grader import nbgrader_export as ne
+    from grader.release import BEGIN_SOLUTION, END_SOLUTION
+
+    assignment = course.load_assignment(aid)
+    source = (assignment.solution_dir / f"{assignment.notebook_module}.py").read_text()
+    code = {name: "\n".join(line for line in text.split("\n")
+                            if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
+            for name, text in ne.split_module(source)[2]}
+    nb = copy.deepcopy(release)
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution") and cell["cell_type"] == "code" and meta["grade_id"] in code:
+            cell["source"] = code[meta["grade_id"]].splitlines(keepends=True)
+    return nb
+
+
+def base_course(work: Path, aid: str, env: dict) -> Path:
+    """An nbgrader course with the assignment generated, nothing handed in yet."""
+    base = work / aid / "course-base"
+    shutil.rmtree(base, ignore_errors=True)
+    run([bin_dir() / "grader", "nbgrader", base, "-a", aid], REPO, env,
+        work / aid / "grader-nbgrader.log")
+    run([bin_dir() / "nbgrader", "generate_assignment", aid, "--force"], base, env,
+        work / aid / "generate.log")
+    return base
+
+
+def course_with(work: Path, base: Path, aid: str, n: int, tag: str) -> Path:
+    """A fresh copy of the base course with n students who handed in the solved notebook."""
+    from grader import course
+    from grader import nbgrader_export as ne
+
+    assignment = course.load_assignment(aid)
+    name = ne.notebook_name(assignment)
+    target = work / aid / f"course-{tag}"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(base, target)
+    release = json.loads((base / "release" / aid / name).read_text())
+    nb = json.dumps(solved_notebook(aid, release), indent=1)
+    for i in range(1, n + 1):
+        folder = target / "submitted" / student(i) / aid
+        folder.mkdir(parents=True)
+        (folder / name).write_text(nb)
+        for other in assignment.modules:
+            if other != assignment.notebook_module:
+                shutil.copyfile(assignment.solution_dir / f"{other}.py", folder / f"{other}.py")
+    return target
+
+
+def check_ours(out: Path, aid: str, n: int) -> float:
+    results = [json.loads(p.read_text()) for p in sorted(out.glob(f"*/{aid}/results.json"))]
+    if len(results) != n:
+        raise BenchError(f"{out}: {len(results)} results, expected {n}")
+    for r in results:
+        if r["score"] != r["max_score"] or r["extra_data"]["verdict"] != "graded":
+            raise BenchError(f"{out}: {r['extra_data']['student']} got {r['score']} / "
+                             f"{r['max_score']} ({r['extra_data']['verdict']})")
+    return results[0]["max_score"]
+
+
+def check_nbgrader(course_dir: Path, aid: str, n: int) -> float:
+    """Every submission's autograded score, read from the gradebook: all at full marks."""
+    db = sqlite3.connect(course_dir / "gradebook.db")
+    try:
+        rows = db.execute(
+            "SELECT s.student_id, SUM(COALESCE(g.manual_score, g.auto_score, 0)), "
+            "SUM(gc.max_score) FROM grade g JOIN grade_cells gc ON g.cell_id = gc.id "
+            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+            "JOIN submitted_assignment s ON sn.assignment_id = s.id "
+            "GROUP BY s.student_id").fetchall()
+    finally:
+        db.close()
+    if len(rows) != n:
+        raise BenchError(f"{course_dir}: nbgrader graded {len(rows)} submissions, expected {n}")
+    wrong = [f"{s}: {got}/{full}" for s, got, full in rows if abs(got - full) > 1e-6]
+    if wrong:
+        raise BenchError(f"{course_dir}: nbgrader's grades are not full marks: {wrong[:3]}")
+    return rows[0][2]
+
+
+def student_compute(aid: str, folder: Path, env: dict, logfile: Path) -> float:
+    """The student's own compute for one submission, measured in a process of its own."""
+    out = subprocess.run([str(bin_dir() / "python"), __file__, "--compute", aid, str(folder)],
+                         env=env, capture_output=True, text=True, cwd=folder)
+    logfile.write_text(out.stdout + out.stderr)
+    if out.returncode != 0:
+        raise BenchError(f"the in-process run of {aid} failed (log {logfile}):\n"
+                         + (out.stdout + out.stderr)[-1500:])
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["compute"])
+
+
+def measure_compute(aid: str) -> None:
+    """(In its own process, cwd = a handed-in submission folder.) The hidden suite on the
+    reference in this process, as nbgrader's kernel runs it; twice, the second timed: the
+    sum of the time the student's calls took."""
+    import torch  # noqa: F401  already imported, as the issue asks
+
+    from grader import course, nbgrader_kernel
+    from grader import nbgrader_export as ne
+
+    assignment = course.load_assignment(aid)
+    ids = [t.nodeid for t in ne.hidden_tests(assignment)]
+    source = (assignment.solution_dir / f"{assignment.notebook_module}.py").read_text()
+    spent = [0.0]
+    original = nbgrader_kernel.KernelWorker.request
+
+    def timed_request(self, message, timeout=None):
+        handle = self.server.handle_request
+
+        def counted(request):
+            started = time.perf_counter()
+            try:
+                return handle(request)
+            finally:
+                spent[0] += time.perf_counter() - started
+        self.server.handle_request = counted
+        try:
+            return original(self, message, timeout)
+        finally:
+            self.server.handle_request = handle
+
+    nbgrader_kernel.KernelWorker.request = timed_request
+    for attempt in range(2):
+        namespace = {"__name__": assignment.notebook_module}
+        exec(compile(source, f"{assignment.notebook_module}.py", "exec"), namespace)
+        spent[0] = 0.0
+        with ne.quiet_stderr():
+            results, selection, errors = nbgrader_kernel.run_tests(aid, ids, namespace)
+        if errors or any(t.verdict != "pass" for t in results if t.verdict != "skipped"):
+            raise SystemExit(f"the reference did not pass in-process: {errors or results}")
+    print(json.dumps({"compute": spent[0], "tests": len(results)}))
+
+
+def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgrader: bool,
+                     env: dict) -> dict:
+    log(f"{aid}: writing the nbgrader course ({n} students)")
+    base = base_course(work, aid, env)
+    classes = {size: course_with(work, base, aid, size, f"class{size}") for size in (1, n)}
+    grader = bin_dir() / "grader"
+    variants = {"ours -j1": (1, {}), "ours -j2": (2, {}),
+                "ours -j1, cold workers": (1, {"GRADER_ZYGOTE": "0"})}
+
+    def ours(name: str, size: int, tag: str) -> float:
+        jobs, extra = variants[name]
+        out = work / aid / f"out-{name.replace(' ', '').replace(',', '-')}-{tag}"
+        shutil.rmtree(out, ignore_errors=True)
+        t = run([grader, "grade", classes[size] / "submitted", "-a", aid, "--out", out,
+                 f"-j{jobs}", "--no-resume"], REPO, dict(env, **extra),
+                work / aid / f"{out.name}.log")
+        check_ours(out, aid, size)
+        log(f"  {name:24s} {size:3d} students: {t:7.2f} s")
+        return t
+
+    def nbgrader(size: int, tag: str) -> float:
+        target = course_with(work, base, aid, size, f"nbgrader-{tag}")
+        t = run([bin_dir() / "nbgrader", "autograde", aid], target, env,
+                work / aid / f"nbgrader-{tag}.log")
+        check_nbgrader(target, aid, size)
+        log(f"  {'nbgrader autograde':24s} {size:3d} students: {t:7.2f} s")
+        return t
+
+    names = list(variants) + ([] if skip_nbgrader else ["nbgrader autograde"])
+    small = {name: [] for name in names}
+    big = {}
+    for k in range(repeat_small):          # interleaved: a change of load hits all alike
+        for name in names:
+            small[name].append(nbgrader(1, f"1-{k}") if name.startswith("nbgrader")
+                               else ours(name, 1, f"1-{k}"))
+    for name in names:
+        big[name] = nbgrader(n, str(n)) if name.startswith("nbgrader") else ours(name, n, str(n))
+    compute = student_compute(aid, classes[1] / "submitted" / student(1) / aid, env,
+                              work / aid / "compute.log")
+    log(f"  student's own compute per submission: {compute:.2f} s")
+    figures = {name: summarise(small[name], big[name], n) for name in names}
+    for f in figures.values():
+        f["overhead"] = f["marginal"] - compute
+    return {"assignment": aid, "students": n, "compute": compute, "runs": figures}
+
+
+def report(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        lines += [f"{r['assignment']} ({r['students']} students; the student's own compute "
+                  f"{r['compute']:.2f} s per submission)",
+                  f"  {'':26s} {'T(1)':>7s} {'T(N)':>7s} {'per sub':>8s} {'overhead':>9s}"]
+        for name, f in r["runs"].items():
+            lines.append(f"  {name:26s} {f['t1']:7.2f} {f['tn']:7.2f} {f['marginal']:8.2f} "
+                         f"{f['overhead']:9.2f}")
+        runs = r["runs"]
+        warm, cold = runs["ours -j1"], runs["ours -j1, cold workers"]
+        lines.append(f"  per submission: warm / cold workers = "
+                     f"{warm['marginal'] / cold['marginal']:.2f}")
+        if "nbgrader autograde" in runs:
+            nb = runs["nbgrader autograde"]
+            lines.append(f"  per submission: ours -j1 / nbgrader = "
+                         f"{warm['marginal'] / nb['marginal']:.2f}; whole class T(N): ours -j1 / "
+                         f"nbgrader = {warm['tn'] / nb['tn']:.2f}, ours -j2 / nbgrader = "
+                         f"{runs['ours -j2']['tn'] / nb['tn']:.2f}")
+        met = warm["overhead"] <= TARGET_OVERHEAD
+        lines.append(f"  target: overhead at -j1 <= {TARGET_OVERHEAD} s per submission: "
+                     + ("met" if met else "MISSED") + f" ({warm['overhead']:.2f} s)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--students", type=int, default=8, help="class size N (default 8)")
+    p.add_argument("-a", "--assignment", action="append", help="default: 05 and 06")
+    p.add_argument("--repeat-small", type=int, default=2)
+    p.add_argument("--skip-nbgrader", action="store_true")
+    p.add_argument("--out", default=str(HERE / "out"))
+    p.add_argument("--compute", nargs=2, metavar=("ID", "FOLDER"), help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.compute:
+        measure_compute(a.compute[0])
+        return 0
+    if a.students < 2:
+        p.error("--students must be at least 2")
+    out = Path(a.out)
+    work = out / "torch-work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = jupyter_env(work)
+    try:
+        results = [bench_assignment(work, aid, a.students, a.repeat_small, a.skip_nbgrader, env)
+                   for aid in (a.assignment or ASSIGNMENTS)]
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    text = report(results)
+    print(text)
+    (out / "torch.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
