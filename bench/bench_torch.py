@@ -3,8 +3,8 @@ compute and against `nbgrader autograde`, in one run.
 
 For each assignment (default 05_pytorch_basics and 06_frameworks_lab) an nbgrader course is
 written by `grader nbgrader` (the hidden tests in the notebook's kernel, no sandbox) and
-released by `nbgrader generate_assignment`; a class of N copies (default 8) of the release
-notebook with the reference solution in its solution cells is handed in. The same
+released by `nbgrader generate_assignment`; a class of N copies of the release
+notebook with the reference solution in its solution cells is handed in (default 12). The same
 submitted/ folder is then graded by
 
 - `grader grade submitted -a ID -jJ --no-resume`, J = 1 and 2 (warm workers: a zygote forks
@@ -14,7 +14,9 @@ submitted/ folder is then graded by
 - `nbgrader autograde ID` on a fresh copy of the course.
 
 Each command is also run on a class of one: marginal = (T(N) - T(1)) / (N - 1) is the time
-per submission, start-up = T(1) - marginal. The student's own compute is the time of the
+per submission, start-up = T(1) - marginal; "in grader" is the mean of results.json's
+execution_time without each grading process's first submission (less noisy than the
+difference of two runs). The student's own compute is the time of the
 same calls on the reference in one process, torch already imported and the reference warmed
 by a first run (the hidden suite run in-process as nbgrader's kernel runs it, timing only
 the student's calls). overhead = marginal - compute; the target (the issue): overhead at most
@@ -100,6 +102,7 @@ def base_course(work: Path, aid: str, env: dict) -> Path:
     """An nbgrader course with the assignment generated, nothing handed in yet."""
     base = work / aid / "course-base"
     shutil.rmtree(base, ignore_errors=True)
+    base.parent.mkdir(parents=True, exist_ok=True)
     run([bin_dir() / "grader", "nbgrader", base, "-a", aid], REPO, env,
         work / aid / "grader-nbgrader.log")
     run([bin_dir() / "nbgrader", "generate_assignment", aid, "--force"], base, env,
@@ -129,7 +132,9 @@ def course_with(work: Path, base: Path, aid: str, n: int, tag: str) -> Path:
     return target
 
 
-def check_ours(out: Path, aid: str, n: int) -> float:
+def check_ours(out: Path, aid: str, n: int, jobs: int) -> float:
+    """All n at full marks; the mean time the grader spent per submission (results.json's
+    execution_time) leaving out each grading process's first, which starts the zygote."""
     results = [json.loads(p.read_text()) for p in sorted(out.glob(f"*/{aid}/results.json"))]
     if len(results) != n:
         raise BenchError(f"{out}: {len(results)} results, expected {n}")
@@ -137,7 +142,8 @@ def check_ours(out: Path, aid: str, n: int) -> float:
         if r["score"] != r["max_score"] or r["extra_data"]["verdict"] != "graded":
             raise BenchError(f"{out}: {r['extra_data']['student']} got {r['score']} / "
                              f"{r['max_score']} ({r['extra_data']['verdict']})")
-    return results[0]["max_score"]
+    times = sorted(r["execution_time"] for r in results)[:max(1, n - jobs)]
+    return sum(times) / len(times)
 
 
 def check_nbgrader(course_dir: Path, aid: str, n: int) -> float:
@@ -162,8 +168,13 @@ def check_nbgrader(course_dir: Path, aid: str, n: int) -> float:
 
 def student_compute(aid: str, folder: Path, env: dict, logfile: Path) -> float:
     """The student's own compute for one submission, measured in a process of its own."""
+    from grader.nbgrader_export import worker_environment
+
+    # the worker's thread settings (one thread for the math libraries): the student's
+    # compute as it runs when graded
     out = subprocess.run([str(bin_dir() / "python"), __file__, "--compute", aid, str(folder)],
-                         env=env, capture_output=True, text=True, cwd=folder)
+                         env=dict(env, **worker_environment()), capture_output=True, text=True,
+                         cwd=folder)
     logfile.write_text(out.stdout + out.stderr)
     if out.returncode != 0:
         raise BenchError(f"the in-process run of {aid} failed (log {logfile}):\n"
@@ -229,7 +240,7 @@ def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgra
         t = run([grader, "grade", classes[size] / "submitted", "-a", aid, "--out", out,
                  f"-j{jobs}", "--no-resume"], REPO, dict(env, **extra),
                 work / aid / f"{out.name}.log")
-        check_ours(out, aid, size)
+        inside[name] = check_ours(out, aid, size, jobs)
         log(f"  {name:24s} {size:3d} students: {t:7.2f} s")
         return t
 
@@ -241,6 +252,7 @@ def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgra
         log(f"  {'nbgrader autograde':24s} {size:3d} students: {t:7.2f} s")
         return t
 
+    inside: dict[str, float] = {}
     names = list(variants) + ([] if skip_nbgrader else ["nbgrader autograde"])
     small = {name: [] for name in names}
     big = {}
@@ -254,8 +266,11 @@ def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgra
                               work / aid / "compute.log")
     log(f"  student's own compute per submission: {compute:.2f} s")
     figures = {name: summarise(small[name], big[name], n) for name in names}
-    for f in figures.values():
+    for name, f in figures.items():
         f["overhead"] = f["marginal"] - compute
+        if name in inside:          # the last run of a variant is its class of N
+            f["in_grader"] = inside[name]
+            f["in_grader_overhead"] = inside[name] - compute
     return {"assignment": aid, "students": n, "compute": compute, "runs": figures}
 
 
@@ -264,10 +279,14 @@ def report(results: list[dict]) -> str:
     for r in results:
         lines += [f"{r['assignment']} ({r['students']} students; the student's own compute "
                   f"{r['compute']:.2f} s per submission)",
-                  f"  {'':26s} {'T(1)':>7s} {'T(N)':>7s} {'per sub':>8s} {'overhead':>9s}"]
+                  f"  {'':26s} {'T(1)':>7s} {'T(N)':>7s} {'per sub':>8s} {'overhead':>9s} "
+                  f"{'in grader':>10s} {'overhead':>9s}"]
         for name, f in r["runs"].items():
-            lines.append(f"  {name:26s} {f['t1']:7.2f} {f['tn']:7.2f} {f['marginal']:8.2f} "
-                         f"{f['overhead']:9.2f}")
+            line = (f"  {name:26s} {f['t1']:7.2f} {f['tn']:7.2f} {f['marginal']:8.2f} "
+                    f"{f['overhead']:9.2f}")
+            if "in_grader" in f:
+                line += f" {f['in_grader']:10.2f} {f['in_grader_overhead']:9.2f}"
+            lines.append(line)
         runs = r["runs"]
         warm, cold = runs["ours -j1"], runs["ours -j1, cold workers"]
         lines.append(f"  per submission: warm / cold workers = "
@@ -280,14 +299,16 @@ def report(results: list[dict]) -> str:
                          f"{runs['ours -j2']['tn'] / nb['tn']:.2f}")
         met = warm["overhead"] <= TARGET_OVERHEAD
         lines.append(f"  target: overhead at -j1 <= {TARGET_OVERHEAD} s per submission: "
-                     + ("met" if met else "MISSED") + f" ({warm['overhead']:.2f} s)")
+                     + ("met" if met else "MISSED") + f" ({warm['overhead']:.2f} s per "
+                     f"submission of the class run, {warm['in_grader_overhead']:.2f} s of "
+                     "the grader's time per submission)")
         lines.append("")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--students", type=int, default=8, help="class size N (default 8)")
+    p.add_argument("--students", type=int, default=12, help="class size N (default 12)")
     p.add_argument("-a", "--assignment", action="append", help="default: 05 and 06")
     p.add_argument("--repeat-small", type=int, default=2)
     p.add_argument("--skip-nbgrader", action="store_true")

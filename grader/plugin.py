@@ -21,7 +21,7 @@ from grader.course import Assignment
 from grader.sandbox import errors
 from grader.sandbox.proxy import RemoteObject, Session
 from grader.sandbox.worker import Limits
-from grader.submissions import Submission
+from grader.submissions import Submission, UnreadableSource
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 INTERNAL = "internal grader error"
@@ -130,7 +130,7 @@ class GradingPlugin:
         self.limits = Limits(memory_mb=a.memory_mb, cpu_seconds=a.cpu_seconds,
                              import_timeout=a.import_timeout, call_timeout=a.call_timeout)
         self.session = Session(ctx.prepared_dir, a.modules, self.limits, log_dir=ctx.log_dir,
-                               preimport=a.preimport, warm_imports=a.warm_imports,
+                               preimport=a.preimport, warm_imports=warm_imports(ctx),
                                seed=self._seed("worker"),
                                budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")),
                                forbidden=a.forbidden_imports)
@@ -266,6 +266,21 @@ class _PreparedSubmission:
     def source(self, module: str) -> str:
         path = self._prepared / f"{module}.py"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+def warm_imports(ctx: "GradingContext") -> tuple[str, ...]:
+    """The assignment's warm imports that this submission imports (read from its syntax
+    tree): Keras-track submissions of 06 are forked from a zygote with Keras imported, the
+    others from one without, which starts faster. A wrong guess costs time, never a grade:
+    the worker imports what the student's code imports."""
+    wanted = ctx.assignment.warm_imports
+    if not wanted:
+        return ()
+    try:
+        imported = {name.split(".")[0] for name in ctx.submission.imports(ctx.prepared_dir)}
+    except UnreadableSource:
+        return ()
+    return tuple(m for m in wanted if m in imported)
 
 
 def skipped_by_marker(item) -> bool:

@@ -17,6 +17,15 @@ FULL = isolation_mode() == "bubblewrap"
 needs_bwrap = pytest.mark.skipif(not FULL, reason=f"needs bubblewrap ({isolation_mode()})")
 
 
+@pytest.fixture(autouse=True, params=["forked", "cold"])
+def worker_kind(request, monkeypatch):
+    """Every property here holds for a worker forked by the zygote (where one is used:
+    bubblewrap as root) and for a cold one."""
+    if request.param == "cold":
+        monkeypatch.setenv("GRADER_ZYGOTE", "0")
+    return request.param
+
+
 def make_session(tmp_path, code, **limits):
     sub = tmp_path / "sub"
     sub.mkdir(parents=True, exist_ok=True)

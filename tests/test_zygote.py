@@ -191,3 +191,24 @@ def test_the_import_deadline_and_the_budget_count_the_students_time_only(tmp_pat
     assert s.worker.waited > 0.5           # the zygote's start, with torch imported
     # the zygote's own start (imports) is the grader's: only the student's import is charged
     assert 0.5 <= s.used < 0.5 + 1.5
+
+
+def test_a_zygote_lost_during_a_call_is_the_graders_error_and_the_next_call_works(
+        tmp_path, sessions):
+    s, student = session_for(tmp_path, "s", """
+        import time
+        def slow():
+            time.sleep(30)
+        def ok():
+            return 4
+    """)
+    sessions.append(s)
+    assert student.ok() == 4
+    lost = s.worker.zygote
+    import threading
+    import signal
+    threading.Timer(0.5, lambda: os.killpg(lost.proc.pid, signal.SIGKILL)).start()
+    with pytest.raises(errors.SandboxFailure, match="zygote"):
+        student.slow()
+    assert student.ok() == 4                      # a new zygote, a new worker
+    assert s.worker.zygote is not lost and s.worker.zygote.alive
