@@ -212,3 +212,16 @@ def test_a_zygote_lost_during_a_call_is_the_graders_error_and_the_next_call_work
         student.slow()
     assert student.ok() == 4                      # a new zygote, a new worker
     assert s.worker.zygote is not lost and s.worker.zygote.alive
+
+
+def test_the_forked_worker_has_no_capability_no_new_privileges_and_seccomp(tmp_path, sessions):
+    s, student = session_for(tmp_path, "s", """
+        def status():
+            return {k: v.strip() for k, v in (line.split(":", 1) for line in
+                    open("/proc/self/status")) if k.startswith(("Cap", "NoNewPrivs", "Seccomp"))}
+    """)
+    sessions.append(s)
+    status = student.status()
+    assert {k: int(v, 16) for k, v in status.items() if k.startswith("Cap")} == {
+        "CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": 0, "CapAmb": 0}
+    assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"

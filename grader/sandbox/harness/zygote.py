@@ -45,6 +45,27 @@ def _mount(source, target, fstype, flags, data=None):
         None if data is None else data.encode()))
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _clear_capabilities():
+    """Every capability set empty (capset, version 3), then checked from /proc."""
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _call("capset", _libc.capset(ctypes.byref(header), ctypes.byref(data)))
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:")) \
+                    and int(line.split()[1], 16):
+                raise OSError(f"a capability is left: {line.strip()}")
+
+
 def _status_code(status):
     """A wait status as the exit code bubblewrap would give: the code, or 128 + signal."""
     if os.WIFSIGNALED(status):
@@ -152,6 +173,7 @@ def _init(message, ctl_w, req_fd, resp_fd, run_worker):
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)            # from root to a uid: every capability is gone
     _call("no_new_privs", _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+    _clear_capabilities()                  # every set, checked (setresuid leaves some)
     if os.getuid() == 0 or os.geteuid() == 0:
         raise OSError("the worker is still root")
     pid = os.fork()
