@@ -83,14 +83,16 @@ def environment() -> dict:
     return env
 
 
-def timed(cmd: list[str], cwd: Path, logfile: Path) -> float:
-    """Wall-clock seconds of one command; its output goes to logfile; BenchError on failure.
+def timed(cmd: list, cwd: Path, logfile: Path, env: dict | None = None) -> float:
+    """Wall-clock seconds of one command (in `env`, else environment()); its output goes to
+    logfile; BenchError on failure.
 
     Wall clock only: CPU time from getrusage would miss the sandboxed workers (killed inside
     their PID namespace, their CPU time never reaches a waiting parent), so it would flatter us."""
     with open(logfile, "wb") as out:
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=environment(), stdout=out,
+        proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env or environment(),
+                              stdout=out,
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         elapsed = time.perf_counter() - start
     if proc.returncode != 0:

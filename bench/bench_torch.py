@@ -28,7 +28,6 @@ Results: a table on stdout and bench/out/torch.json; work files in bench/out/tor
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import shutil
 import sqlite3
@@ -42,14 +41,12 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from bench_grading import BenchError, bin_dir, environment, log, summarise, timed  # noqa: E402
+import nbgrader_course  # noqa: E402  (bench/nbgrader_course.py: filled_in)
+from bench_grading import (BenchError, bin_dir, environment, log, student, summarise,  # noqa: E402
+                           timed)
 
 ASSIGNMENTS = ("05_pytorch_basics", "06_frameworks_lab")
 TARGET_OVERHEAD = 0.5      # seconds per submission beyond the student's own compute
-
-
-def student(i: int) -> str:
-    return f"student{i:03d}"
 
 
 def jupyter_env(work: Path) -> dict:
@@ -67,46 +64,15 @@ def jupyter_env(work: Path) -> dict:
     return env
 
 
-def run(cmd, cwd: Path, env: dict, logfile: Path) -> float:
-    with open(logfile, "wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, stdout=out,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(map(str, cmd))} exited {proc.returncode} (log {logfile}):\n"
-                         + logfile.read_text(errors="replace")[-1500:])
-    return elapsed
-
-
-def solved_notebook(aid: str, release: dict) -> dict:
-    """The release notebook with the reference solution in its solution cells."""
-    from grader import course
-    from grader import nbgrader_export as ne
-    from grader.release import BEGIN_SOLUTION, END_SOLUTION
-
-    assignment = course.load_assignment(aid)
-    source = (assignment.solution_dir / f"{assignment.notebook_module}.py").read_text()
-    code = {name: "\n".join(line for line in text.split("\n")
-                            if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
-            for name, text in ne.split_module(source)[2]}
-    nb = copy.deepcopy(release)
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution") and cell["cell_type"] == "code" and meta["grade_id"] in code:
-            cell["source"] = code[meta["grade_id"]].splitlines(keepends=True)
-    return nb
-
-
 def base_course(work: Path, aid: str, env: dict) -> Path:
     """An nbgrader course with the assignment generated, nothing handed in yet."""
     base = work / aid / "course-base"
     shutil.rmtree(base, ignore_errors=True)
     base.parent.mkdir(parents=True, exist_ok=True)
-    run([bin_dir() / "grader", "nbgrader", base, "-a", aid], REPO, env,
-        work / aid / "grader-nbgrader.log")
-    run([bin_dir() / "nbgrader", "generate_assignment", aid, "--force"], base, env,
-        work / aid / "generate.log")
+    timed([bin_dir() / "grader", "nbgrader", base, "-a", aid], REPO,
+          work / aid / "grader-nbgrader.log", env)
+    timed([bin_dir() / "nbgrader", "generate_assignment", aid, "--force"], base,
+          work / aid / "generate.log", env)
     return base
 
 
@@ -120,8 +86,10 @@ def course_with(work: Path, base: Path, aid: str, n: int, tag: str) -> Path:
     target = work / aid / f"course-{tag}"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(base, target)
-    release = json.loads((base / "release" / aid / name).read_text())
-    nb = json.dumps(solved_notebook(aid, release), indent=1)
+    # the release notebook with the source's solution cells: the reference, handed in
+    nb = json.dumps(nbgrader_course.filled_in(
+        nbgrader_course.read_notebook(base / "release" / aid / name),
+        nbgrader_course.read_notebook(base / "source" / aid / name)), indent=1)
     for i in range(1, n + 1):
         folder = target / "submitted" / student(i) / aid
         folder.mkdir(parents=True)
@@ -237,17 +205,17 @@ def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgra
         jobs, extra = variants[name]
         out = work / aid / f"out-{name.replace(' ', '').replace(',', '-')}-{tag}"
         shutil.rmtree(out, ignore_errors=True)
-        t = run([grader, "grade", classes[size] / "submitted", "-a", aid, "--out", out,
-                 f"-j{jobs}", "--no-resume"], REPO, dict(env, **extra),
-                work / aid / f"{out.name}.log")
+        t = timed([grader, "grade", classes[size] / "submitted", "-a", aid, "--out", out,
+                   f"-j{jobs}", "--no-resume"], REPO, work / aid / f"{out.name}.log",
+                  dict(env, **extra))
         inside[name] = check_ours(out, aid, size, jobs)
         log(f"  {name:24s} {size:3d} students: {t:7.2f} s")
         return t
 
     def nbgrader(size: int, tag: str) -> float:
         target = course_with(work, base, aid, size, f"nbgrader-{tag}")
-        t = run([bin_dir() / "nbgrader", "autograde", aid], target, env,
-                work / aid / f"nbgrader-{tag}.log")
+        t = timed([bin_dir() / "nbgrader", "autograde", aid], target,
+                  work / aid / f"nbgrader-{tag}.log", env)
         check_nbgrader(target, aid, size)
         log(f"  {'nbgrader autograde':24s} {size:3d} students: {t:7.2f} s")
         return t

@@ -182,7 +182,7 @@ def test_the_import_deadline_and_the_budget_count_the_students_time_only(tmp_pat
     sub = tmp_path / "s"
     sub.mkdir()
     (sub / "mod.py").write_text("import time\ntime.sleep(0.5)\ndef f():\n    return 1\n")
-    # limits no other test uses: this session's worker starts a zygote of its own
+    zygote.stop_all()           # this session's worker starts a zygote of its own
     s = Session(sub, ["mod"], Limits(memory_mb=2048, cpu_seconds=59, import_timeout=30),
                 log_dir=tmp_path / "logs", preimport=("numpy", "torch"))
     student = RemoteObject(s, None)

@@ -85,7 +85,7 @@ class Session:
             raise
         finally:
             # waiting for a free GPU or for the zygote's start is the grader's time
-            waited = worker.gpu_lock.waited if worker.gpu_lock else getattr(worker, "waited", 0.0)
+            waited = worker.gpu_lock.waited if worker.gpu_lock else worker.waited
             self.used += time.monotonic() - started - waited
         return worker
 

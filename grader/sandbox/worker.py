@@ -199,13 +199,17 @@ def bwrap_args(ops: list[tuple]) -> list[str]:
     return args
 
 
+def bwrap_command(ops: list[tuple]) -> list[str]:
+    """The whole bubblewrap command line up to the program: namespaces, then the view's
+    operations (sandbox_view, and what a caller adds to it)."""
+    return [shutil.which("bwrap") or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+            "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            *bwrap_args(ops), "--chdir", "/tmp"]
+
+
 def _bwrap_args(submission_dir: Path, tmp_size: int, gpu: gpus.GpuView | None,
                 forbidden: tuple[str, ...] = ()) -> list[str]:
-    """The whole bubblewrap command line up to the program: namespaces, then the view."""
-    return ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            *bwrap_args(sandbox_view(submission_dir, tmp_size, gpu, forbidden)),
-            "--chdir", "/tmp"]
+    return bwrap_command(sandbox_view(submission_dir, tmp_size, gpu, forbidden))
 
 
 def _violation(worker: "Worker", what: str) -> errors.ProtocolViolation:
@@ -259,6 +263,7 @@ class Worker:
     """One sandboxed process holding one submission. Dead after a timeout or crash."""
 
     own_process = True        # started by the grader for this submission (see KernelWorker)
+    waited = 0.0              # seconds of start() that were the grader's (ForkedWorker)
 
     def __init__(self, submission_dir: Path, modules: list[str], limits: Limits, *,
                  preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False,
@@ -331,7 +336,6 @@ class Worker:
             info_r, info_w = os.pipe()
             cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu_view,
                                         self.forbidden)
-            cmd[len(prlimit)] = shutil.which("bwrap")
             cmd += [] if as_root else ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
             cmd += ["--info-fd", str(info_w), "--clearenv"]
             for k, v in env.items():

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from grader.sandbox import errors, uids
 from grader.sandbox.harness import wire
-from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Limits, Worker, _bwrap_args,
-                                   _environment, isolation_mode, process_tree, sandbox_view)
+from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Worker, _environment,
+                                   bwrap_command, isolation_mode, process_tree, sandbox_view)
 
 READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine): the grader's time
 EXIT_SECONDS = 10.0          # a killed worker's namespace is gone within this
@@ -76,10 +76,11 @@ def _read_frame(fd: int, deadline: float):
 
 
 class Zygote:
-    """One sandboxed zygote process for one worker recipe (assignment modules and limits)."""
+    """One sandboxed zygote process for one worker recipe: the student's modules, what is
+    imported before them and the libraries hidden from them. Limits are each fork's own."""
 
-    def __init__(self, modules, limits: Limits, preimport, forbidden):
-        self.modules, self.limits = list(modules), limits
+    def __init__(self, modules, preimport, forbidden):
+        self.modules = list(modules)
         self.preimport, self.forbidden = list(preimport), tuple(forbidden)
         self.proc: subprocess.Popen | None = None
         _remove_orphans()
@@ -88,7 +89,9 @@ class Zygote:
         self.logs = self.dir / "logs"
         self.staging.mkdir(mode=0o755)
         self.logs.mkdir(mode=0o700)
-        self.ops = sandbox_view(self.staging, TMPFS_SIZE, None, self.forbidden)
+        # the cold worker's view, and the log folder that each fork opens, then unmounts
+        self.ops = sandbox_view(self.staging, TMPFS_SIZE, None, self.forbidden) + [
+            ("bind", str(self.logs), "/logs")]
         # Python trees bound under /tmp (a venv in a CI clone): the fresh /tmp carries them
         self.keep = [op[2] for op in self.ops if op[0] == "ro-bind" and op[2].startswith("/tmp/")]
         self.busy: "ForkedWorker | None" = None
@@ -101,10 +104,7 @@ class Zygote:
         req_r, self.req_fd = os.pipe()
         self.resp_fd, resp_w = os.pipe()
         python = str(Path(sys.prefix) / "bin" / "python")
-        cmd = [shutil.which("bwrap"), *_bwrap_args(self.staging, TMPFS_SIZE, None,
-                                                   self.forbidden)[1:]]
-        cmd[-2:-2] = ["--bind", str(self.logs), "/logs"]        # before --chdir /tmp
-        cmd += ["--clearenv"]
+        cmd = bwrap_command(self.ops) + ["--clearenv"]
         for k, v in _environment(None).items():
             cmd += ["--setenv", k, v]
         cmd += [python, "-I", "-B", "/opt/harness/child.py", str(req_r), str(resp_w),
@@ -229,10 +229,10 @@ _zygotes: "OrderedDict[tuple, Zygote]" = OrderedDict()
 _failed: set[tuple] = set()
 
 
-def zygote_for(modules, limits: Limits, preimport, forbidden) -> Zygote:
+def zygote_for(modules, preimport, forbidden) -> Zygote:
     """This process's zygote for the recipe, started on first use (ZygoteFailure if it
     cannot start: the recipe then uses cold workers for the rest of the run)."""
-    key = (tuple(modules), limits, tuple(preimport), tuple(forbidden))
+    key = (tuple(modules), tuple(preimport), tuple(forbidden))
     if key in _failed:
         raise ZygoteFailure("the zygote failed earlier in this run")
     zygote = _zygotes.get(key)
@@ -242,7 +242,7 @@ def zygote_for(modules, limits: Limits, preimport, forbidden) -> Zygote:
         zygote = None
     if zygote is None:
         try:
-            zygote = Zygote(modules, limits, preimport, forbidden)
+            zygote = Zygote(modules, preimport, forbidden)
         except ZygoteFailure:
             _failed.add(key)
             raise
@@ -279,11 +279,20 @@ class ForkedWorker(Worker):
     """A worker forked by the recipe's zygote: the cold Worker's contract (start, request,
     stop, the death diagnosis), without the cold start."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zygote: Zygote | None = None
+        self.running = False              # forked and not yet seen to end
+        self.exit_code: int | None = None
+        self.setup_error: str | None = None
+        self.zygote_lost = False
+        self.fork_id: int | None = None
+        self.outer_pid: int | None = None     # C0; sandbox_pid is C1
+
     def start(self) -> None:
-        self.waited = 0.0
         started = time.monotonic()
         try:
-            zygote = zygote_for(self.modules, self.limits, self.preimport, self.forbidden)
+            zygote = zygote_for(self.modules, self.preimport, self.forbidden)
         finally:
             self.waited = time.monotonic() - started      # the zygote's start: the grader's time
         if zygote.busy is not None:
@@ -293,7 +302,7 @@ class ForkedWorker(Worker):
         for name in ("stdout.txt", "stderr.txt"):
             fd = os.open(zygote.logs / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.close(fd)
-        self.zygote, self.exit_code, self.setup_error = zygote, None, None
+        self.zygote = zygote
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._uid = uids.acquire()
         lim = self.limits
@@ -308,7 +317,6 @@ class ForkedWorker(Worker):
         except OSError as exc:
             self.stop()
             raise ZygoteFailure(f"the zygote is gone: {exc}") from None
-        self.outer_pid = None
         try:
             self._await_hello()
         except errors.StudentError:
@@ -345,7 +353,7 @@ class ForkedWorker(Worker):
 
     def _death(self, during: str) -> Exception:
         error = super()._death(during)
-        if getattr(self, "zygote_lost", False):
+        if self.zygote_lost:
             # the grader's process, not the student's: the test is an internal error
             return errors.WorkerUnavailable("the grader's zygote process ended while your "
                                             "code ran; this test must be re-graded")
@@ -353,14 +361,14 @@ class ForkedWorker(Worker):
 
     @property
     def alive(self) -> bool:
-        if not getattr(self, "running", False):
+        if not self.running:
             return False
         self._poll(0)
         return self.exit_code is None
 
     @property
     def pid(self) -> int | None:
-        return self.outer_pid if getattr(self, "running", False) else None
+        return self.outer_pid if self.running else None
 
     def host_pids(self) -> set[int]:
         return set(self.zygote.worker_pids()) if self.alive else set()
@@ -370,8 +378,7 @@ class ForkedWorker(Worker):
         return self.exit_code
 
     def stop(self) -> None:
-        if not getattr(self, "running", False):
-            self._release_gpu()
+        if not self.running:
             return
         self._poll(0)
         if self.exit_code is None:

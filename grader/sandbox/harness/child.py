@@ -437,8 +437,7 @@ def main():
         # worker does from here on (zygote.py)
         import zygote
         ctl_r, ctl_w = map(int, a.zygote.split(","))
-        for name in filter(None, a.preimport.split(",")):
-            __import__(name)
+        preimport(a)
         seed_everything(0)     # torch's lazy set-up of its generators (over 1 s), done once
 
         def forked(message):
@@ -448,9 +447,13 @@ def main():
         zygote.serve(ctl_r, ctl_w, a.req_fd, a.resp_fd, forked)
         return
     exit_with_the_grader(a.req_fd)
+    preimport(a)
+    run(a, a.seed)
+
+
+def preimport(a):
     for name in filter(None, a.preimport.split(",")):
         __import__(name)
-    run(a, a.seed)
 
 
 def run(a, seed, release=None):
