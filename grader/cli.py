@@ -55,13 +55,13 @@ def _where(out: Path, console) -> None:
 
 def _run_document(out: Path, reports: dict, graded: int, unchanged: int) -> dict:
     """What `--json` prints: the run, the class's numbers and every submission under OUT."""
-    from grader.reports import class_stats, internal_error_count, is_ungradable, submission_dir
+    from grader.reports import class_stats, internal_error_count, is_ungradable, results_path
 
     submissions = []
     for r in reports["results"]:
         extra = r.get("extra_data") or {}
         try:
-            folder = submission_dir(out, r)
+            results = results_path(out, str(extra.get("student")), str(extra.get("assignment")))
         except ValueError:     # a name that is no folder name: warned about, no pages written
             continue
         submissions.append({
@@ -70,7 +70,7 @@ def _run_document(out: Path, reports: dict, graded: int, unchanged: int) -> dict
             "verdict": extra.get("verdict"), "reason": extra.get("reason"),
             "needs_regrade": internal_error_count(r) > 0, "execution_time": r.get("execution_time"),
             "warnings": extra.get("warnings") or [],
-            "results": str(folder / "results.json"), "feedback": str(folder / "feedback.html")})
+            "results": str(results), "feedback": str(results.parent / "feedback.html")})
     return {"out": str(out), "graded": graded, "unchanged": unchanged,
             "gradebook": str(reports["gradebook"]), "report": str(reports["report"]),
             "assignments": class_stats(reports["results"]), "submissions": submissions,

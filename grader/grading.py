@@ -66,7 +66,7 @@ def fingerprint(assignment_id: str) -> str:
 # Modules that only present or publish results, or serve other commands: a change to them
 # must not re-grade a class. Everything else in the package (this module, the plugin, the
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
-NOT_ENGINE = {"__main__.py", "cli.py", "reports.py", "release.py", "validate.py", "mutants.py",
+NOT_ENGINE = {"__main__.py", "cli.py", "reports", "release.py", "validate.py", "mutants.py",
               "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py", "lms.py",
               "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py"}
 
@@ -77,7 +77,7 @@ def engine_files() -> list[Path]:
     for p in sorted(PACKAGE_DIR.rglob("*.py")):
         rel = p.relative_to(PACKAGE_DIR)
         if rel.parts[0] != "suites" and "__pycache__" not in rel.parts and \
-                not (len(rel.parts) == 1 and rel.name in NOT_ENGINE):
+                rel.parts[0] not in NOT_ENGINE:
             files.append(p)
     return files
 
@@ -266,7 +266,8 @@ def _result(tests, extra, started, full_marks=None) -> dict:
 # --- a whole class ------------------------------------------------------------------------
 
 def result_path(out: Path, sub: Submission) -> Path:
-    return Path(out) / sub.student / sub.assignment / "results.json"
+    from grader.reports.results import results_path
+    return results_path(out, sub.student, sub.assignment)
 
 
 def secret_id(secret: str) -> str:
@@ -304,11 +305,12 @@ def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
 
 
 def write_result(out: Path, result: dict) -> dict:
-    """Write one submission's result and pages; its summary. A failure to write is that
-    submission's problem, recorded in the summary (its old result, if any, stays)."""
-    from grader.reports import write_submission_outputs
+    """Write one submission's results.json (its pages are rendered from it at the end of the
+    run); its summary. A failure to write is that submission's problem, recorded in the
+    summary (its old result, if any, stays)."""
+    from grader.reports.results import write_results
     try:
-        write_submission_outputs(Path(out), result)
+        write_results(Path(out), result)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -47,13 +47,14 @@ def write_scores(db_path: Path, out: Path, submissions) -> tuple[int, list[str]]
     from nbgrader.api import Gradebook, MissingEntry
 
     from grader.course import load_assignment
+    from grader.reports.results import results_path
 
     db_path = Path(db_path)
     written, warnings = 0, []
     cells_of: dict[str, tuple[str, dict] | None] = {}   # per assignment: (notebook id, tests of cells)
     with Gradebook(f"sqlite:///{db_path.resolve()}") as gb:
         for sub in submissions:
-            results = Path(out) / sub.student / sub.assignment / "results.json"
+            results = results_path(out, sub.student, sub.assignment)
             if not results.is_file():
                 continue
             if sub.assignment not in cells_of:

@@ -1,4 +1,4 @@
-"""Tests of grader/reports.py on synthetic result dicts: atomic writes, feedback, gradebook, class report."""
+"""Tests of grader/reports/ on synthetic result dicts: atomic writes, feedback, gradebook, class report."""
 from __future__ import annotations
 
 import csv
@@ -75,7 +75,7 @@ def test_atomic_write_that_fails_keeps_the_old_file_and_removes_its_temp_file(tm
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(reports.os, "replace", broken_replace)
+    monkeypatch.setattr(reports.files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(target, "new")
     assert target.read_text() == "old"

@@ -1,0 +1,190 @@
+"""report.html: the class at a glance, per assignment its histogram, pass rates and
+verdicts, and the submissions an instructor should look at."""
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from grader.reports.files import atomic_write_text
+from grader.reports.results import (assignment_of, collect_results, extra_of, format_score,
+                                    internal_error_count, is_ungradable, number, student_of,
+                                    verdict_of)
+from grader.reports.stats import assignment_stats, by_assignment, failures_text, ordered_verdicts
+from grader.reports.templates import html_env
+from grader.vocabulary import NOT_COUNTED
+
+
+SLOWEST = 10  # submissions listed in the class report's "slowest" table
+
+
+def _png_base64(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _plot_label(text: str) -> str:
+    # matplotlib reads text between two "$" as TeX math and fails to draw bad TeX.
+    return text.replace("$", r"\$")
+
+
+def _histogram_png(Figure, graded: list[float], ungradable: list[float], max_score: float, title: str) -> str:
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(6, 3))
+    ax = figure.add_subplot()
+    data, labels, colors = [graded], ["graded"], ["#4c72b0"]
+    if ungradable:
+        data.append(ungradable)
+        labels.append("ungradable (0)")
+        colors.append("#c44e52")
+    ax.hist(data, bins=min(20, max(5, int(math.ceil(max_score)))), range=(0, max_score or 1),
+            stacked=True, label=labels, color=colors)
+    ax.set_xlabel("score")
+    ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(_plot_label(title))
+    if ungradable:
+        ax.legend()
+    return _png_base64(figure)
+
+
+def _barh_png(Figure, names: list[str], values: list[float], title: str, xlabel: str,
+              xmax: float | None = None, color: str = "#55a868") -> str:
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(7, 0.9 + 0.3 * len(names)))
+    ax = figure.add_subplot()
+    short = [_plot_label(n if len(n) <= 50 else n[:49] + "…") for n in names]
+    ax.barh(range(len(names)), values, color=color)
+    ax.set_yticks(range(len(names)), short)
+    ax.invert_yaxis()  # first name at the top, as in the tables
+    if xmax is not None:
+        ax.set_xlim(0, xmax)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_title(_plot_label(title))
+    return _png_base64(figure)
+
+
+def _link(result: dict) -> str:
+    return f"{quote(student_of(result))}/{quote(assignment_of(result))}/feedback.html"
+
+
+def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
+    assignment = stats["assignment"]
+    ungradable = [r for r in results if is_ungradable(r)]
+    graded = [r for r in results if not is_ungradable(r)]
+    max_score = stats["max_score"]
+    names: list[str] = []
+    counts: dict[str, Counter] = {}
+    for r in graded:
+        for t in r.get("tests") or []:
+            name = str(t.get("name") or "(unnamed test)")
+            if name not in counts:
+                names.append(name)
+                counts[name] = Counter()
+            counts[name][verdict_of(t)] += 1
+    verdict_columns = ordered_verdicts({v for c in counts.values() for v in c})
+    tests = []
+    for name in names:
+        c = counts[name]
+        counted = sum(n for v, n in c.items() if v not in NOT_COUNTED and v != "internal grader error")
+        rate = c["pass"] / counted if counted else None
+        tests.append({"name": name, "counts": [c.get(v, 0) for v in verdict_columns],
+                      "pass_rate": "" if rate is None else f"{100 * rate:.0f}%", "rate": rate})
+    totals = [sum(counts[n].get(v, 0) for n in names) for v in verdict_columns]
+    section = {
+        "id": assignment,
+        "submissions": len(results),
+        "graded": len(graded),
+        "max_score": format_score(max_score),
+        "mean": format_score(stats["mean"]) if stats["mean"] is not None else "",
+        "median": format_score(stats["median"]) if stats["median"] is not None else "",
+        "full_marks": stats["full_marks"],
+        "verdict_columns": verdict_columns,
+        "tests": tests,
+        "totals": totals,
+        "ungradable": [{"student": student_of(r), "reason": str(extra_of(r).get("reason") or ""), "link": _link(r)}
+                       for r in ungradable],
+        "regrade": [{"student": student_of(r), "count": internal_error_count(r), "link": _link(r),
+                     "tests": [str(t.get("name") or "") for t in r.get("tests") or []
+                               if verdict_of(t) == "internal grader error"]}
+                    for r in results if internal_error_count(r) > 0],
+        "histogram": None,
+        "pass_rates": None,
+    }
+    if Figure is not None and max_score > 0:
+        section["histogram"] = _histogram_png(Figure, [number(r.get("score")) for r in graded],
+                                              [0.0] * len(ungradable), max_score, f"{assignment}: scores")
+    # Hardest checks first: the chart answers "what does the class struggle with".
+    rated = sorted((t for t in tests if t["rate"] is not None), key=lambda t: t["rate"])
+    if Figure is not None and rated:
+        section["pass_rates"] = _barh_png(Figure, [t["name"] for t in rated], [100 * t["rate"] for t in rated],
+                                          f"{assignment}: pass rate per test, lowest first",
+                                          "pass rate (%)", xmax=100)
+    return section
+
+
+def _verdict_overview(stats: list[dict], Figure) -> dict:
+    """Failures by verdict across the class: submissions with at least one such test, per assignment."""
+    kinds = ordered_verdicts({v for st in stats for v in st["failures"]})
+    rows = []
+    for v in kinds:
+        cells = [st["failures"].get(v, {"submissions": 0, "tests": 0}) for st in stats]
+        rows.append({"verdict": v, "cells": cells, "submissions": sum(c["submissions"] for c in cells),
+                     "tests": sum(c["tests"] for c in cells)})
+    ungradable = sum(st["ungradable"] for st in stats)
+    chart = None
+    if Figure is not None and (rows or ungradable):
+        names = [r["verdict"] for r in rows] + (["ungradable"] if ungradable else [])
+        values = [r["submissions"] for r in rows] + ([ungradable] if ungradable else [])
+        chart = _barh_png(Figure, names, values, "failures by verdict across the class",
+                          "submissions with at least one such test", color="#c44e52")
+    return {"assignments": [st["assignment"] for st in stats], "rows": rows,
+            "ungradable": [st["ungradable"] for st in stats], "chart": chart}
+
+
+def _slowest(results: list[dict], n: int = SLOWEST) -> list[dict]:
+    ranked = sorted(results, key=lambda r: number(r.get("execution_time")), reverse=True)[:n]
+    return [{"student": student_of(r), "assignment": assignment_of(r), "link": _link(r),
+             "seconds": f"{number(r.get('execution_time')):.1f}",
+             "verdicts": failures_text(assignment_stats(assignment_of(r), [r])) or
+                         ("ungradable" if is_ungradable(r) else "no failed test")}
+            for r in ranked]
+
+
+def write_class_report(out_dir: Path, results: list[dict] | None = None,
+                       warnings: list[str] | None = None) -> Path:
+    """Write OUT/report.html: a summary per assignment, failures by verdict across the class, the
+    slowest submissions, and per assignment a score histogram, the pass rate per test, verdict
+    counts, the ungradable submissions and those needing a re-grade. Without matplotlib: tables only."""
+    try:
+        # Imported here, not at module level: matplotlib is slow to import and optional.
+        # The Figure API needs no pyplot, so no global backend is switched in the caller's process.
+        from matplotlib.figure import Figure
+        plots_note = ""
+    except ImportError:
+        Figure = None
+        plots_note = "matplotlib is not installed, so this report has tables only (pip install 'nn-autograder[plots]')."
+    warnings = [] if warnings is None else warnings
+    if results is None:
+        results = collect_results(out_dir, warnings)
+    groups = by_assignment(results)
+    stats = [assignment_stats(a, rs) for a, rs in groups.items()]
+    sections = [_assignment_section(st, groups[st["assignment"]], Figure) for st in stats]
+    html = html_env.get_template("report.html.j2").render(
+        sections=sections, plots_note=plots_note, warnings=warnings,
+        overview=_verdict_overview(stats, Figure), slowest=_slowest(results),
+        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        students=len({student_of(r) for r in results}),
+    )
+    path = Path(out_dir) / "report.html"
+    atomic_write_text(path, html)
+    return path

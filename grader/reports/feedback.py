@@ -1,0 +1,185 @@
+"""The students' feedback pages, rendered from results.json: one per submission
+(feedback.html and .md) and one overview per student."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from grader.reports.files import atomic_write_text, write_if_changed
+from grader.reports.results import (assignment_of, collect_results, extra_of, format_score,
+                                    internal_error_count, is_ungradable, number, student_of,
+                                    submission_dir, verdict_of, write_results)
+from grader.reports.templates import html_env, md_env
+from grader.vocabulary import NOT_COUNTED, VERDICT_WORDS, VERDICTS, shows_output, withheld
+
+
+OUTPUT_LIMIT = 3000  # characters of one test's output on a feedback page
+
+
+def _verdict_class(verdict: str) -> str:
+    if verdict == "pass":
+        return "pass"
+    if verdict == "partial":
+        return "partial"
+    if verdict in NOT_COUNTED or verdict == "internal grader error":
+        return "muted"
+    return "fail"
+
+
+def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """The start and the end of a long text: a diagnostic leads, a traceback ends with the cause."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n...[{len(text) - 2 * half} characters cut]...\n{text[-half:]}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def feedback_context(result: dict, release_hidden: bool = False) -> dict:
+    """What the student may see of a result. Hidden details are dropped here, before any template.
+
+    `hidden` tests show their name, points and verdict, never their output. `after_due_date`
+    (and `after_published`) tests are left out entirely, with their points, unless
+    `release_hidden`: then they are shown like visible tests."""
+    extra = extra_of(result)
+    default_visibility = result.get("visibility") or "visible"
+    tests = []
+    withheld_score = withheld_max = 0.0
+    withheld_names: list[str] = []
+    for test in result.get("tests") or []:
+        verdict = verdict_of(test)
+        visibility = test.get("visibility") or default_visibility
+        if withheld(visibility, release_hidden):
+            withheld_score += number(test.get("score"))
+            withheld_max += number(test.get("max_score")) if verdict not in NOT_COUNTED else 0.0
+            withheld_names.append(str(test.get("name") or ""))
+            continue
+        if verdict in NOT_COUNTED:
+            points = "not counted"
+        else:
+            points = f"{format_score(number(test.get('score')))} / {format_score(number(test.get('max_score')))}"
+        if verdict == "internal grader error":
+            # Its output is the grader's own error and may quote the hidden suite: never shown.
+            details, note = None, ("The grader had a problem with this test. It is not your fault; "
+                                   "it scores 0 until it is re-graded.")
+        elif shows_output(visibility, release_hidden):
+            details, note = _truncate(test.get("output") or ""), None
+        else:  # "hidden", and any value we do not know: fail closed
+            details, note = None, "Hidden test: details are not shown."
+        tests.append({
+            "name": str(test.get("name") or "(unnamed test)"),
+            "points": points,
+            "verdict": verdict,
+            "verdict_words": VERDICT_WORDS.get(verdict, ""),
+            "verdict_class": _verdict_class(verdict),
+            "details": details,
+            "note": note,
+        })
+    isolation = str(extra.get("isolation") or "")
+    if isolation.startswith("reduced isolation"):
+        isolation_note = f"Your code ran with {isolation}."
+    elif isolation:
+        isolation_note = f"Your code ran in a sandbox ({isolation})."
+    else:
+        isolation_note = ""
+    ungradable = is_ungradable(result)
+    n_withheld = len(withheld_names)
+    score = number(result.get("score")) - withheld_score
+    max_score = number(result.get("max_score")) - withheld_max
+    seen = {t["verdict"] for t in tests} | ({"ungradable"} if ungradable else set())
+    return {
+        "student": student_of(result),
+        "assignment": assignment_of(result),
+        "score": "0" if ungradable else format_score(score),
+        "max_score": format_score(max_score),
+        "ungradable": ungradable,
+        "reason": str(extra.get("reason") or ""),
+        # how the handed-in files were read: which file was graded, links not followed
+        "warnings": [str(w) for w in extra.get("warnings") or [] if isinstance(w, str)],
+        # The engine's summary counts every test, the withheld ones too.
+        "summary": "" if n_withheld else str(result.get("output") or ""),
+        "withheld_note": (f"{_count(n_withheld, 'more test')}, worth {format_score(withheld_max)} "
+                          f"points, {'is' if n_withheld == 1 else 'are'} released after the due date; "
+                          "the score above counts only the tests shown here." if n_withheld else ""),
+        "tests": tests,
+        "legend": [{"verdict": v, "words": VERDICT_WORDS[v]} for v in (*VERDICTS, "ungradable")
+                   if v in seen and v in VERDICT_WORDS],
+        "skipped": [{"name": str(s.get("name") or ""), "reason": str(s.get("reason") or "")}
+                    for s in extra.get("skipped") or []
+                    if isinstance(s, dict) and str(s.get("name") or "") not in withheld_names],
+        "needs_regrade": internal_error_count(result) > 0,
+        "stdout_tail": str(extra.get("stdout_tail") or ""),
+        "stderr_tail": str(extra.get("stderr_tail") or ""),
+        "isolation_note": isolation_note,
+        "graded_at": str(extra.get("graded_at") or ""),
+        "content_hash": str(extra.get("content_hash") or ""),
+    }
+
+
+def render_feedback_markdown(result: dict, release_hidden: bool = False) -> str:
+    return md_env.get_template("feedback.md.j2").render(feedback_context(result, release_hidden))
+
+
+def render_feedback_html(result: dict, release_hidden: bool = False) -> str:
+    return html_env.get_template("feedback.html.j2").render(feedback_context(result, release_hidden))
+
+
+def write_submission_outputs(out_dir: Path, result: dict) -> Path:
+    """Write results.json, feedback.md and feedback.html of one submission; returns its folder.
+    The pages hold no after_due_date test: `write_feedback_pages` releases them at the end."""
+    folder = submission_dir(out_dir, result)
+    atomic_write_text(folder / "feedback.md", render_feedback_markdown(result))
+    atomic_write_text(folder / "feedback.html", render_feedback_html(result))
+    # results.json last: a resumed run trusts it, so it must not exist before the feedback does.
+    return write_results(out_dir, result)
+
+
+def student_context(student: str, results: list[dict], release_hidden: bool = False) -> dict:
+    """One student's scores per assignment, as their feedback pages show them."""
+    rows = []
+    for r in sorted(results, key=assignment_of):
+        page = feedback_context(r, release_hidden)
+        rows.append({"assignment": page["assignment"], "score": page["score"], "max_score": page["max_score"],
+                     "link": f"{quote(page['assignment'])}/feedback.html",
+                     "note": ("could not be graded" if page["ungradable"] else
+                              "some tests will be re-graded" if page["needs_regrade"] else
+                              "more tests released after the due date" if page["withheld_note"] else "")})
+    return {"student": student, "rows": rows}
+
+
+def write_feedback_pages(out_dir: Path, results: list[dict] | None = None, release_hidden: bool = False,
+                         warnings: list[str] | None = None) -> int:
+    """(Re)write every student's feedback pages from the results under OUT: each submission's
+    feedback.html/.md, and OUT/<student>/feedback.html/.md with the score of every assignment.
+    Returns how many pages changed."""
+    out_dir = Path(out_dir)
+    results = collect_results(out_dir, warnings) if results is None else results
+    changed = 0
+    by_student: dict[str, list[dict]] = {}
+    for r in results:
+        try:
+            folder = submission_dir(out_dir, r)
+            changed += write_if_changed(folder / "feedback.md",
+                                         render_feedback_markdown(r, release_hidden))
+            changed += write_if_changed(folder / "feedback.html",
+                                         render_feedback_html(r, release_hidden))
+        except (ValueError, OSError) as exc:    # one student's page never costs the others'
+            if warnings is not None:
+                warnings.append(str(exc))
+            continue
+        by_student.setdefault(student_of(r), []).append(r)
+    for student, own in by_student.items():
+        context = student_context(student, own, release_hidden)
+        try:
+            changed += write_if_changed(out_dir / student / "feedback.md",
+                                         md_env.get_template("student.md.j2").render(context))
+            changed += write_if_changed(out_dir / student / "feedback.html",
+                                         html_env.get_template("student.html.j2").render(context))
+        except (ValueError, OSError) as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
+    return changed
