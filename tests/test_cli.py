@@ -297,3 +297,28 @@ def test_the_fingerprint_covers_what_can_change_a_score_and_not_the_presentation
     grading.fingerprint.cache_clear()
     assert grading.fingerprint("01_numpy_forward") != before
     grading.fingerprint.cache_clear()
+
+
+def test_the_engine_writes_only_results_and_a_run_renders_each_page_once(tmp_path, monkeypatch):
+    """Pages are rendered from results.json at the end of the run, never by the engine."""
+    from grader import cli, grading
+    from grader.reports import feedback
+    from grader.submissions import discover
+
+    cls = tmp_path / "class"
+    for student in ("alice", "bob"):
+        shutil.copytree(EXAMPLES / student / ID, cls / student / ID)
+    subs, _ = discover(cls, [ID])
+    engine_out = tmp_path / "engine"
+    grading.write_result(engine_out, grading.failed_result(subs[0], "a reason"))
+    assert sorted(p.name for p in (engine_out / subs[0].student / ID).iterdir()) == ["results.json"]
+
+    rendered = []
+    original = feedback.render_feedback_html
+    monkeypatch.setattr(feedback, "render_feedback_html",
+                        lambda result, *a: rendered.append(result["extra_data"]["student"])
+                        or original(result, *a))
+    out = tmp_path / "grades"
+    assert cli.main(["grade", str(cls), "--out", str(out), "-j", "1"]) == 0
+    assert sorted(rendered) == ["alice", "bob"]
+    assert all((out / s / ID / "feedback.html").is_file() for s in ("alice", "bob"))
