@@ -156,14 +156,16 @@ def measure_compute(aid: str) -> None:
     sum of the time the student's calls took."""
     import torch  # noqa: F401  already imported, as the issue asks
 
-    from grader import course, nbgrader_kernel
+    from grader import course
     from grader import nbgrader_export as ne
+    from grader.nbgrader import kernel as nbgrader_kernel
+    from grader.sandbox.in_process import InProcessWorker
 
     assignment = course.load_assignment(aid)
     ids = [t.nodeid for t in ne.hidden_tests(assignment)]
     source = (assignment.solution_dir / f"{assignment.notebook_module}.py").read_text()
     spent = [0.0]
-    original = nbgrader_kernel.KernelWorker.request
+    original = InProcessWorker.request
 
     def timed_request(self, message, timeout=None):
         handle = self.server.handle_request
@@ -180,7 +182,7 @@ def measure_compute(aid: str) -> None:
         finally:
             self.server.handle_request = handle
 
-    nbgrader_kernel.KernelWorker.request = timed_request
+    InProcessWorker.request = timed_request
     for attempt in range(2):
         namespace = {"__name__": assignment.notebook_module}
         exec(compile(source, f"{assignment.notebook_module}.py", "exec"), namespace)

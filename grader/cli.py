@@ -89,7 +89,7 @@ def cmd_grade(args) -> int:
     # With --json, stdout holds the JSON document only; every other line goes to stderr.
     console = _console(stderr=as_json)
     if getattr(args, "nbgrader_db", None):
-        from grader.nbgrader_gradebook import GradebookError, check_gradebook
+        from grader.nbgrader.gradebook import GradebookError, check_gradebook
         try:
             check_gradebook(Path(args.nbgrader_db))
         except GradebookError as exc:
@@ -161,7 +161,7 @@ def cmd_grade(args) -> int:
             console.print(f"[yellow]note:[/] {escape(str(extra.get('student')))}/"
                           f"{escape(str(extra.get('assignment')))}: {escape(str(w))}")
     if getattr(args, "nbgrader_db", None):
-        from grader.nbgrader_gradebook import GradebookError, write_scores
+        from grader.nbgrader.gradebook import GradebookError, write_scores
         try:
             written, notes = write_scores(Path(args.nbgrader_db), out, subs)
         except GradebookError as exc:
@@ -495,7 +495,8 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_nbgrader(args) -> int:
-    from grader.nbgrader_export import ExportError, write_course
+    from grader.nbgrader.course_writer import write_course
+    from grader.nbgrader.plan import ExportError
 
     course_dir = Path(args.course_dir)
     try:

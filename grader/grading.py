@@ -67,7 +67,7 @@ def fingerprint(assignment_id: str) -> str:
 # must not re-grade a class. Everything else in the package (this module, the plugin, the
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
 NOT_ENGINE = {"__main__.py", "cli.py", "reports", "release.py", "validate.py", "mutants.py",
-              "nbgrader_export.py", "nbgrader_gradebook.py", "nbgrader_kernel.py", "lms.py",
+              "nbgrader", "nbgrader_export.py", "lms.py",
               "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py"}
 
 
@@ -124,7 +124,7 @@ def grade_submission(sub: Submission, secret: str | None = None, apply_late: boo
             return _result([], extra, started, full_marks=max_score(assignment.id))
         ctx = GradingContext(sub, assignment, prepared, work / "logs", secret)
         plugin = GradingPlugin(ctx)
-        code = pytest.main(_pytest_args(assignment), plugins=[plugin])
+        code = pytest.main(suite_pytest_args(assignment), plugins=[plugin])
         if code == pytest.ExitCode.INTERRUPTED:
             # Ctrl-C or SIGTERM reached pytest, which stopped: half a submission is never
             # a result
@@ -196,7 +196,7 @@ def run_tests(sub: Submission, nodeids: list[str], secret: str, settle: bool = T
         prepared = sub.prepare(assignment, work / "submission")
         plugin = GradingPlugin(GradingContext(sub, assignment, prepared, work / "logs", secret))
         root = assignment.suite_dir.parent
-        pytest.main(_pytest_args(assignment, [str(root / n) for n in nodeids]), plugins=[plugin])
+        pytest.main(suite_pytest_args(assignment, [str(root / n) for n in nodeids]), plugins=[plugin])
         if settle:
             return settle_internal_errors(plugin.results, sub, assignment, secret)
         return plugin.results
@@ -213,11 +213,11 @@ def max_score(assignment_id: str) -> float:
 
     a = load_assignment(assignment_id)
     collector = PointsCollector()
-    pytest.main(_pytest_args(a) + ["--collect-only"], plugins=[collector])
+    pytest.main(suite_pytest_args(a) + ["--collect-only"], plugins=[collector])
     return collector.total
 
 
-def _pytest_args(assignment: Assignment, targets: list[str] | None = None,
+def suite_pytest_args(assignment: Assignment, targets: list[str] | None = None,
                  timeout: bool = True) -> list[str]:
     """pytest's arguments for the hidden suite (or the `targets` files of it); `timeout`:
     pytest-timeout guards the whole submission."""
@@ -228,6 +228,8 @@ def _pytest_args(assignment: Assignment, targets: list[str] | None = None,
             # log capture around every phase of every test (no suite reads it): 50 ms
             "-p", "no:logging",
             "--import-mode=importlib", "--assert=plain",
+            # the markers the suites use, registered by the plugin module that reads them
+            "-p", "grader.plugin",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if timeout:
         return args + ["-o", f"timeout={int(assignment.submission_timeout)}",

@@ -22,12 +22,49 @@ from grader.sandbox import errors
 from grader.sandbox.proxy import RemoteObject, Session
 from grader.sandbox.worker import Limits
 from grader.submissions import Submission, UnreadableSource
+from grader.vocabulary import INTERNAL, VISIBILITIES
 
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-INTERNAL = "internal grader error"
+# The suites' markers, registered by pytest_configure below (the grading runs load this
+# module as a plugin: grading.suite_pytest_args) and read only by the functions after it.
+MARKERS = (
+    "points(n): points the test is worth",
+    "visibility(kind): visible, hidden, after_due_date or after_published (Gradescope)",
+    "gpu: needs a CUDA GPU in the grading environment",
+    "deadline(seconds): per-call deadline into student code for this test",
+)
 INTERNAL_OUTPUT = ("an internal grader error stopped this test; your instructor will re-grade "
                    "it (it scores 0 until then)")
 _REFERENCES: dict[tuple, dict] = {}
+
+
+def pytest_configure(config):
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+
+
+def points_of(item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 0.0
+
+
+def visibility_of(item) -> str:
+    marker = item.get_closest_marker("visibility")
+    return marker.args[0] if marker else "visible"
+
+
+def marker_problem(item) -> str | None:
+    """What makes a test's markers unusable (no points, a value we do not know), or None."""
+    points = item.get_closest_marker("points")
+    if points is None:
+        return f"{item.nodeid} has no points marker"
+    value = points.args[0] if points.args else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        return f"{item.nodeid}: points must be a number of at least 0, not {value!r}"
+    visibility = item.get_closest_marker("visibility")
+    if visibility is not None and (not visibility.args or visibility.args[0] not in VISIBILITIES):
+        return (f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}, "
+                f"not {visibility.args[0] if visibility.args else None!r}")
+    return None
 
 
 @dataclass
@@ -121,27 +158,44 @@ def _test_name(item) -> str:
     return f"{base} [{param.id}]" if param else base
 
 
-class GradingPlugin:
-    """Registered per submission run: `pytest.main(args, plugins=[GradingPlugin(ctx)])`."""
+def limits_of(assignment: Assignment) -> Limits:
+    a = assignment
+    return Limits(memory_mb=a.memory_mb, cpu_seconds=a.cpu_seconds,
+                  import_timeout=a.import_timeout, call_timeout=a.call_timeout)
 
-    def __init__(self, ctx: GradingContext):
+
+def seed_of(ctx: GradingContext, nodeid: str) -> int:
+    """The seed of one test (or of the worker, nodeid "worker") of one submission under the
+    course's secret: a student cannot know it, and a re-grade reproduces it."""
+    text = f"{ctx.secret}\0{ctx.submission.student}\0{nodeid}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def submission_session(ctx: GradingContext, factory=None) -> Session:
+    """The session a suite's `student` talks to: sandboxed workers, unless another worker
+    `factory` is given (the nbgrader kernel's in-process worker)."""
+    a = ctx.assignment
+    return Session(ctx.prepared_dir, a.modules, limits_of(a), log_dir=ctx.log_dir,
+                   preimport=a.preimport, warm_imports=warm_imports(ctx),
+                   seed=seed_of(ctx, "worker"), budget=a.submission_timeout,
+                   gpu=bool(a.settings.get("gpu")), forbidden=a.forbidden_imports,
+                   factory=factory)
+
+
+class GradingPlugin:
+    """Registered per submission run: `pytest.main(args, plugins=[GradingPlugin(ctx)])`;
+    `session`: the worker session of the submission (default: sandboxed workers)."""
+
+    def __init__(self, ctx: GradingContext, session: Session | None = None):
         self.ctx = ctx
-        a = ctx.assignment
-        self.limits = Limits(memory_mb=a.memory_mb, cpu_seconds=a.cpu_seconds,
-                             import_timeout=a.import_timeout, call_timeout=a.call_timeout)
-        self.session = Session(ctx.prepared_dir, a.modules, self.limits, log_dir=ctx.log_dir,
-                               preimport=a.preimport, warm_imports=warm_imports(ctx),
-                               seed=self._seed("worker"),
-                               budget=a.submission_timeout, gpu=bool(a.settings.get("gpu")),
-                               forbidden=a.forbidden_imports)
+        self.session = session or submission_session(ctx)
         self.results: list[TestResult] = []
         self.skipped: list[dict] = []
         self.collection_errors: list[str] = []
         self._items: dict[str, _Item] = {}
 
     def _seed(self, nodeid: str) -> int:
-        text = f"{self.ctx.secret}\0{self.ctx.submission.student}\0{nodeid}"
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        return seed_of(self.ctx, nodeid)
 
     # --- fixtures --------------------------------------------------------------------------
     @pytest.fixture
@@ -184,8 +238,9 @@ class GradingPlugin:
             # _result formats grader bugs itself); building it parses the source of every
             # frame, 30 ms a failing test.
             item.repr_failure = _plain_failure
-            if item.get_closest_marker("points") is None:
-                self.collection_errors.append(f"{item.nodeid} has no points marker")
+            problem = marker_problem(item)
+            if problem is not None:
+                self.collection_errors.append(problem)
             if item.get_closest_marker("gpu") is not None:
                 why = gpu_skip_reason()
                 if why is not None:
@@ -193,7 +248,7 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item):
         marker = item.get_closest_marker("deadline")
-        self.session.timeout = float(marker.args[0]) if marker else self.limits.call_timeout
+        self.session.timeout = float(marker.args[0]) if marker else self.session.limits.call_timeout
         self.session.last_warnings = []
         if item.get_closest_marker("gpu") is not None:
             # A GPU test starts on a fresh worker: no CUDA context of an earlier test can
@@ -214,10 +269,7 @@ class GradingPlugin:
         return "Timeout" in str(call.excinfo.value) and call.excinfo.typename == "Failed"
 
     def _result(self, item, report, call) -> TestResult:
-        points = float(item.get_closest_marker("points").args[0]) if item.get_closest_marker(
-            "points") else 0.0
-        vis_marker = item.get_closest_marker("visibility")
-        visibility = vis_marker.args[0] if vis_marker else "visible"
+        points, visibility = points_of(item), visibility_of(item)
         name = _test_name(item)
         base = dict(name=name, nodeid=item.nodeid, visibility=visibility,
                     duration=round(report.duration, 4))
@@ -308,5 +360,4 @@ class PointsCollector:
                 continue
             if skipped_by_marker(item):
                 continue
-            marker = item.get_closest_marker("points")
-            self.total += float(marker.args[0]) if marker else 0.0
+            self.total += points_of(item)

@@ -20,7 +20,10 @@ class Session:
 
     def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
                  preimport=("numpy",), warm_imports=(), seed: int = 0, budget: float = 600.0, gpu: bool = False,
-                 forbidden: tuple[str, ...] = (), gpu_slots=None):
+                 forbidden: tuple[str, ...] = (), gpu_slots=None, factory=None):
+        # factory(session) -> a started worker: `sandboxed` (below) by default; the nbgrader
+        # kernel's in-process worker is the other one (grader/sandbox/in_process.py)
+        self.factory = factory or sandboxed
         self.submission_dir, self.modules = Path(submission_dir), list(modules)
         self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
         # imported by the zygote only (once per grading process), never by a cold worker
@@ -56,19 +59,13 @@ class Session:
         if self.worker is not None:
             self.worker.stop()        # died on its own: reap it and free its GPU
         self._charge_budget()
-        gpu = self.gpu and (self.gpu_slots is not None or gpus.decision().ok)
         self.starts += 1
-        worker = None
-        if zygotes.usable(gpu):
-            worker = self._start(zygotes.ForkedWorker, self.preimport + self.warm_imports)
-        if worker is None:
-            worker = self._start(Worker, self.preimport, gpu=gpu, gpu_slots=self.gpu_slots)
-        self.worker = worker
+        self.worker = self.factory(self)
         self.generation += 1
         self.module_handles.clear()       # handles name objects of the worker that died
-        return worker
+        return self.worker
 
-    def _start(self, kind, preimport, **gpu) -> Worker | None:
+    def start(self, kind, preimport, **gpu) -> Worker | None:
         """A started worker of `kind` (a forked one; a cold one), or None where the zygote
         failed (the grader's problem: a cold worker is started instead)."""
         worker = kind(self.submission_dir, self.modules, self.limits, preimport=preimport,
@@ -135,6 +132,18 @@ class Session:
 
     def value(self, reply_value):
         return _from_wire(reply_value, self)
+
+
+def sandboxed(session: Session) -> Worker:
+    """The sandboxed worker of a submission: forked by the zygote where it can be, else
+    started cold (a GPU worker, no bubblewrap, GRADER_ZYGOTE=0, a zygote that failed)."""
+    gpu = session.gpu and (session.gpu_slots is not None or gpus.decision().ok)
+    worker = None
+    if zygotes.usable(gpu):
+        worker = session.start(zygotes.ForkedWorker, session.preimport + session.warm_imports)
+    if worker is None:
+        worker = session.start(Worker, session.preimport, gpu=gpu, gpu_slots=session.gpu_slots)
+    return worker
 
 
 def _to_wire(value, generation):

@@ -247,7 +247,7 @@ def _checked_reply(reply, request_id: int, worker: "Worker") -> dict:
     return reply
 
 
-def _environment(gpu: gpus.GpuView | None = None) -> dict[str, str]:
+def worker_environment(gpu: gpus.GpuView | None = None) -> dict[str, str]:
     env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch",
            # deterministic cuBLAS for torch.use_deterministic_algorithms (CUDA only)
@@ -331,7 +331,7 @@ class Worker:
         opts = ["--modules", ",".join(self.modules), "--preimport", ",".join(self.preimport),
                 "--seed", str(self.seed), "--seccomp"]
         python = str(Path(sys.prefix) / "bin" / "python")
-        env, cwd = _environment(self.gpu_view), None
+        env, cwd = worker_environment(self.gpu_view), None
         if self.isolation == "bubblewrap":
             info_r, info_w = os.pipe()
             cmd = prlimit + _bwrap_args(self.submission_dir, TMPFS_SIZE, self.gpu_view,

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from grader.sandbox import errors, uids
 from grader.sandbox.harness import wire
-from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Worker, _environment,
+from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Worker, worker_environment,
                                    bwrap_command, isolation_mode, process_tree, sandbox_view)
 
 READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine): the grader's time
@@ -105,7 +105,7 @@ class Zygote:
         self.resp_fd, resp_w = os.pipe()
         python = str(Path(sys.prefix) / "bin" / "python")
         cmd = bwrap_command(self.ops) + ["--clearenv"]
-        for k, v in _environment(None).items():
+        for k, v in worker_environment(None).items():
             cmd += ["--setenv", k, v]
         cmd += [python, "-I", "-B", "/opt/harness/child.py", str(req_r), str(resp_w),
                 "/submission", "--modules", ",".join(self.modules),

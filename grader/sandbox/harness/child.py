@@ -14,8 +14,11 @@ import sys
 import traceback
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wire  # noqa: E402  (the harness directory holds only wire.py and this file)
+if __package__:      # imported by the grader: the in-process worker (grader/sandbox/in_process.py)
+    from . import wire
+else:                # run as a script in the sandbox, beside wire.py
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import wire  # noqa: E402
 
 MAX_TEXT = 4000
 

@@ -1,7 +1,7 @@
 """The hidden tests of one nbgrader autograder cell, run inside the notebook's own kernel.
 
 `grader nbgrader` writes test cells whose hidden region calls
-`grader.nbgrader_export.run_hidden_tests`, which calls `run_cell` here. It runs the
+`grader.nbgrader_export.run_hidden_tests` (grader.nbgrader.runner), which calls `run_cell` here. It runs the
 hidden suite's tests of that cell under the same pytest plugin as `grader grade` (same
 fixtures, seeds, points, verdicts); only the worker differs: the `student` proxy reaches the
 kernel's namespace in this process (nbgrader's trust model: the notebook's code already ran
@@ -13,63 +13,18 @@ cell's output as partial credit.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import types
 from pathlib import Path
 
 from grader import course
 from grader.sandbox import errors
-from grader.sandbox.harness import wire
-from grader.sandbox.proxy import Session
+from grader.vocabulary import INTERNAL, NOT_COUNTED, shows_output, withheld
 
 ISOLATION = "none: nbgrader runs the checks in the notebook's kernel"
-NOT_COUNTED = ("skipped",)
-
-
-class _CallDeadline(BaseException):
-    """Raised by SIGALRM in the student's code when a call runs past its deadline."""
-
-
-def _harness_child():
-    """The worker side of the sandbox protocol (grader/sandbox/harness/child.py), imported
-    here to answer the same requests in this process."""
-    harness = str(Path(wire.__file__).parent)
-    added = harness not in sys.path
-    from grader.sandbox.harness import child   # it puts its folder on sys.path for `wire`
-    if added and harness in sys.path:
-        sys.path.remove(harness)
-    return child
-
-
-def _frame(data: bytes) -> tuple[bytes, bytes]:
-    header_len, payload_len = wire.parse_prefix(data[:wire.PREFIX_SIZE])
-    header = data[wire.PREFIX_SIZE:wire.PREFIX_SIZE + header_len]
-    return header, data[wire.PREFIX_SIZE + header_len:wire.PREFIX_SIZE + header_len + payload_len]
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float | None):
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _CallDeadline()
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _cell_files_prefix() -> str:
@@ -79,79 +34,6 @@ def _cell_files_prefix() -> str:
         return get_tmp_directory()
     except Exception:  # noqa: BLE001  plain IPython, or another ipykernel version
         return "<ipython-input"
-
-
-class KernelWorker:
-    """The sandbox worker's interface, answered in this process by the harness's own request
-    handler, with the kernel's namespace as the student's main module."""
-
-    isolation = ISOLATION
-    own_process = False       # the student's kernel: no fresh process, no "before" on the GPU
-    gpu = False               # never a GPU worker of its own (Session.request asks)
-
-    def __init__(self, main: types.ModuleType, others: dict, seed: int):
-        self.child = _harness_child()
-        self.server = self.child.Worker(-1, -1, _cell_files_prefix(), [main.__name__, *others])
-        self.server.modules = {main.__name__: main, **others}
-        self.seed = seed
-        self.alive = True
-
-    def start(self) -> None:
-        self.child.seed_everything(self.seed)
-
-    def stop(self) -> None:
-        self.alive = False
-
-    def host_pids(self) -> set[int]:
-        """The kernel is the student's process (e.g. for the GPU checks)."""
-        return {os.getpid()} if self.alive else set()
-
-    def request(self, message: dict, timeout: float | None = None):
-        try:
-            data = wire.encode(message)
-        except wire.WireError as exc:
-            raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
-        request = self.child.wire.decode(*_frame(data))
-        try:
-            with _deadline(timeout):
-                try:
-                    response = self.server.handle_request(request)
-                except LookupError as exc:
-                    response = {"error": {"kind": "request", "message": str(exc)}}
-        except _CallDeadline:
-            response = {"error": {"type": _CallDeadline.__name__}}
-        if response.get("error", {}).get("type") == _CallDeadline.__name__:
-            self.stop()      # as the sandbox replaces its worker; this one's state is suspect
-            raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one "
-                                        "call); look for an endless loop or far too much work")
-        try:
-            data = self.child.wire.encode(response, to_handle=self.server.objects.handle)
-        except self.child.wire.WireError as exc:
-            data = self.child.wire.encode({"error": {"kind": "wire", "message": str(exc)}})
-        return wire.decode(*_frame(data))
-
-
-class KernelSession(Session):
-    """The plugin's Session with KernelWorkers: the notebook's namespace instead of a process."""
-
-    def __init__(self, main: types.ModuleType, others: dict, **kwargs):
-        super().__init__(**kwargs)
-        self.main, self.others = main, others
-
-    def ensure_worker(self):
-        if self.import_failure is not None:
-            failure = self.import_failure
-            raise type(failure)(failure.message, traceback=failure.traceback)
-        if self.worker is not None and self.worker.alive:
-            return self.worker
-        self._charge_budget()
-        worker = KernelWorker(self.main, self.others, self.seed)
-        self.starts += 1
-        worker.start()
-        self.worker = worker
-        self.generation += 1
-        self.module_handles.clear()
-        return worker
 
 
 # ---------------------------------------------------------------------------------------
@@ -187,7 +69,7 @@ def prepare_from_notebook(assignment: course.Assignment, folder: Path, dest: Pat
     the .py files beside the notebook and the module made from the notebook by rule (a),
     with the hidden test regions left out, as in the submitted notebook."""
     from grader import notebooks
-    from grader.nbgrader_export import strip_hidden_tests
+    from grader.nbgrader.cells import strip_hidden_tests
 
     dest.mkdir(parents=True, exist_ok=True)
     for path in folder.glob("*.py"):
@@ -219,7 +101,7 @@ def _pytest_args(assignment: course.Assignment, nodeids: list[str]) -> list[str]
     root = assignment.suite_dir.parent
     files = sorted({str(root / n.split("::")[0]) for n in nodeids})
     # no pytest-timeout: nbgrader's cell timeout bounds the cell, deadlines bound each call
-    return grading._pytest_args(assignment, files, timeout=False) + ["-p", "no:faulthandler"]
+    return grading.suite_pytest_args(assignment, files, timeout=False) + ["-p", "no:faulthandler"]
 
 
 class _Selection:
@@ -232,6 +114,8 @@ class _Selection:
         self.missing: list[str] = []
 
     def pytest_collection_modifyitems(self, config, items):
+        from grader.plugin import points_of
+
         wanted = set(self.wanted)
         chosen = [i for i in items if i.nodeid in wanted]
         dropped = [i for i in items if i.nodeid not in wanted]
@@ -239,8 +123,7 @@ class _Selection:
             config.hook.pytest_deselected(items=dropped)
         items[:] = chosen
         for item in chosen:
-            marker = item.get_closest_marker("points")
-            self.points[item.nodeid] = float(marker.args[0]) if marker else 0.0
+            self.points[item.nodeid] = points_of(item)
         self.missing = [n for n in self.wanted if n not in self.points]
 
 
@@ -252,7 +135,8 @@ def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
 
     from grader import grading
     from grader.grading import course_secret
-    from grader.plugin import GradingContext, GradingPlugin
+    from grader.plugin import GradingContext, GradingPlugin, submission_session
+    from grader.sandbox.in_process import in_process
     from grader.submissions import Submission
 
     assignment = course.load_assignment(assignment_id)
@@ -263,19 +147,16 @@ def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
         prepared = prepare_from_notebook(assignment, Path.cwd(), work / "submission")
         ctx = GradingContext(Submission(student, assignment_id, Path.cwd()), assignment,
                              prepared, work / "logs", secret or course_secret())
-        plugin = GradingPlugin(ctx)
         main = namespace_module(assignment.main_module, namespace)
         try:
             others, failure = _other_modules(assignment, saved), None
         except errors.ImportFailed as exc:
             others, failure = {}, exc            # every test gets the verdict "import error"
         saved.update(others)
-        plugin.session = KernelSession(
-            main, others, submission_dir=prepared,
-            modules=assignment.modules, limits=plugin.limits, log_dir=ctx.log_dir,
-            preimport=assignment.preimport, seed=plugin._seed("worker"),
-            budget=assignment.submission_timeout)
-        plugin.session.import_failure = failure
+        session = submission_session(ctx, factory=in_process(
+            main, others, isolation=ISOLATION, source_prefix=_cell_files_prefix()))
+        session.import_failure = failure
+        plugin = GradingPlugin(ctx, session)
         selection = _Selection(nodeids)
         pytest.main(_pytest_args(assignment, nodeids),
                     plugins=[plugin, selection])
@@ -293,13 +174,12 @@ def run_tests(assignment_id: str, nodeids: list[str], namespace: dict,
 
 
 def _detail(test) -> str:
-    """What the student may see of a failed test (the rule of our feedback reports)."""
-    if test.verdict in ("pass", "internal grader error"):
+    """What the student may see of a failed test: the rule of the feedback pages
+    (grader.vocabulary), applied before the due date."""
+    if test.verdict in ("pass", INTERNAL):
         return ""
-    if test.visibility == "visible":
+    if shows_output(test.visibility):
         return test.output.strip()
-    if test.visibility == "after_due_date":
-        return "Details after the due date."
     return "Hidden test: details are not shown."
 
 
@@ -325,15 +205,19 @@ def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
     passed = sum(t.verdict == "pass" for t in results)
     print(f"Hidden tests: {passed} of {len(results)} passed, {score:g} of "
           f"{sum(selection.points.values()):g} points.")
-    for t in results:
+    shown = [t for t in results if not withheld(t.visibility)]
+    for t in shown:
         line = f"- {t.name}: {t.verdict}"
-        if t.verdict not in NOT_COUNTED + ("internal grader error",):
+        if t.verdict not in (*NOT_COUNTED, INTERNAL):
             line += f" ({t.score:g} / {t.max_score:g})"
         print(line)
         detail = _detail(t)
         if detail:
             print("    " + detail[:1500].replace("\n", "\n    "))
-        if t.verdict == "internal grader error":
+        if t.verdict == INTERNAL:
             print("    The grader had a problem with this test; it is not your fault. It "
                   "scores 0 until your instructor re-grades it.")
+    if len(shown) < len(results):
+        more = len(results) - len(shown)
+        print(f"{more} more test{'s are' if more > 1 else ' is'} released after the due date.")
     return score

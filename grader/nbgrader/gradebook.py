@@ -13,7 +13,8 @@ import importlib.util
 import json
 from pathlib import Path
 
-from grader.nbgrader_export import cell_scores, cell_tests, notebook_name
+from grader.nbgrader.cells import cell_scores, cell_tests
+from grader.nbgrader.plan import notebook_name
 
 
 class GradebookError(Exception):
