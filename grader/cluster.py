@@ -135,7 +135,7 @@ def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[d
     from distributed import as_completed
 
     from grader import late
-    from grader.grading import _wants_gpu, failed_result, fingerprint, write_result
+    from grader.grading import failed_result, fingerprint, wants_gpu, write_result
 
     if not subs:
         return []
@@ -156,11 +156,11 @@ def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[d
                 record(sub, write_result(out, failed_result(
                     sub, f"its files could not be read ({type(exc).__name__}: {exc})")))
                 continue
-            wants_gpu = gpu_workers and _wants_gpu(sub.assignment)
+            on_gpu = gpu_workers and wants_gpu(sub.assignment)
             future = client.submit(grade_files, sub.student, sub.assignment, files, secret,
                                    fingerprint(sub.assignment), pure=False,
                                    key=f"grade-{sub.student}-{sub.assignment}-{os.urandom(4).hex()}",
-                                   resources={GPU: 1} if wants_gpu else None)
+                                   resources={GPU: 1} if on_gpu else None)
             pending[future] = sub
         for future in as_completed(list(pending), loop=client.loop):
             sub = pending.pop(future)

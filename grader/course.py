@@ -75,9 +75,6 @@ class Assignment:
         return ([sys.executable, "-m", "pytest", "test_public.py", "-p", "no:cacheprovider",
                  "--rootdir", str(code_dir), "-q", "--no-header", *pytest_args], env)
 
-    def suite_files(self) -> list[Path]:
-        return sorted(self.suite_dir.glob("test_*.py"))
-
 
 def load_assignment(assignment_id: str, root: Path | None = None) -> Assignment:
     root = root or course_root()

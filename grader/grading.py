@@ -477,7 +477,7 @@ def output_lock(out: Path):
         os.close(fd)
 
 
-def _wants_gpu(assignment_id: str) -> bool:
+def wants_gpu(assignment_id: str) -> bool:
     try:
         return bool(load_assignment(assignment_id).settings.get("gpu"))
     except Exception:          # noqa: BLE001  an unknown assignment is graded as ungradable
@@ -518,7 +518,7 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
                 # each worker decides about its own GPU; the client's is not theirs
                 summaries = run_on_cluster(dask, todo, out, secret, finished)
                 return summaries, skipped
-            if any(_wants_gpu(s.assignment) for s in todo):
+            if any(wants_gpu(s.assignment) for s in todo):
                 from grader import gpu
                 gpu.decision()        # once, here: the pool processes adopt it
             summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write,

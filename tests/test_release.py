@@ -302,3 +302,15 @@ def test_the_real_repository_bundle_is_complete_and_checks_work(tmp_path):
     done = check(mine)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "grader/suites" not in done.stdout
+
+
+def test_the_04_framework_solution_is_the_03_one():
+    """04's framework.py is a stated copy of 03's (its assignment.toml says why): never two
+    references that drift apart."""
+    from grader.course import load_assignment
+
+    ours = load_assignment("04_mnist_own_framework").solution_dir / "framework.py"
+    theirs = load_assignment("03_backprop").solution_dir / "framework.py"
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert "03_backprop/framework.py" in (load_assignment("04_mnist_own_framework").suite_dir
+                                          / "assignment.toml").read_text()

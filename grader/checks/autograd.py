@@ -13,14 +13,8 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.numeric import check_array
+from grader.checks.values import kind_of
 from grader.sandbox.harness.wire import TensorData
-
-
-def _kind(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"a numpy array of dtype {value.dtype}"
-    type_name = getattr(value, "type_name", None)
-    return f"a {type_name or type(value).__name__}"
 
 
 # The array a tensor of each dtype arrives as (bfloat16 travels as float32: the grader
@@ -42,7 +36,7 @@ def check_tensor(got, expected, *, what: str, inputs: str | None = None,
     never pass it on their own."""
     where = what + (f" for {inputs}" if inputs else "")
     if not isinstance(got, TensorData):
-        raise InvalidOutput(f"{where}: expected a torch tensor, got {_kind(got)}")
+        raise InvalidOutput(f"{where}: expected a torch tensor, got {kind_of(got)}")
     if got.dtype != dtype or got.array.dtype != np.dtype(_BYTES_OF[dtype]):
         raise InvalidOutput(f"{where}: expected a tensor of dtype {dtype}, got {got.dtype}")
     if device is not None and got.device.split(":")[0] != device:
@@ -56,7 +50,7 @@ def check_python_float(value, *, what: str) -> float:
     """A plain Python float (not a tensor, not a numpy scalar), finite."""
     if type(value) is not float:
         hint = " (use .item() or float(...))" if isinstance(value, (TensorData, np.ndarray)) else ""
-        raise InvalidOutput(f"{what}: expected a Python float, got {_kind(value)}{hint}")
+        raise InvalidOutput(f"{what}: expected a Python float, got {kind_of(value)}{hint}")
     if not np.isfinite(value):
         raise InvalidOutput(f"{what}: got {value}, expected a finite number")
     return value

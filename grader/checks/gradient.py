@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.numeric import _kind
+from grader.checks.values import kind_of
 
 H = 1e-6              # finite-difference step, float64
 GRAD_RTOL = 1e-5      # the largest relative error a correct gradient may show
@@ -43,7 +43,7 @@ FIT_RTOL = 1e-3       # how closely a wrong gradient must match a known mistake 
 def as_float_array(value, *, what: str, shape=None) -> np.ndarray:
     """The student's array, checked to be a finite float64 array (of `shape` if given)."""
     if type(value) is not np.ndarray:
-        raise InvalidOutput(f"{what}: expected a numpy array, got {_kind(value)}")
+        raise InvalidOutput(f"{what}: expected a numpy array, got {kind_of(value)}")
     if shape is not None and value.shape != tuple(shape):
         raise InvalidOutput(f"{what}: expected shape {tuple(shape)}, got {value.shape}")
     if value.dtype != np.float64:
@@ -62,7 +62,7 @@ def as_float(value, *, what: str) -> float:
     elif type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "biuf":
         number = float(value.reshape(()))
     else:
-        raise InvalidOutput(f"{what}: expected a number, got {_kind(value)}"
+        raise InvalidOutput(f"{what}: expected a number, got {kind_of(value)}"
                             + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
     if not math.isfinite(number):
         raise InvalidOutput(f"{what}: got {number}; look for overflow, log(0) or 0/0")
@@ -211,7 +211,7 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
     where = what + (f" for {inputs}" if inputs else "")
     n = np.asarray(numerical, dtype=np.float64)
     if type(analytic) is not np.ndarray:
-        raise InvalidOutput(f"{where}: expected a numpy array, got {_kind(analytic)}")
+        raise InvalidOutput(f"{where}: expected a numpy array, got {kind_of(analytic)}")
     a = analytic
     if a.dtype.kind not in "fiu":
         raise InvalidOutput(f"{where}: expected a float array, got dtype {a.dtype}")

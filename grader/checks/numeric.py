@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
+from grader.checks.values import kind_of, subject
 from grader.sandbox.errors import StudentException
 
 
@@ -48,24 +49,13 @@ def describe_input(name: str, x) -> str:
     return f"{name}: {tuple(x.shape)} {x.dtype}"
 
 
-def _context(what: str, inputs: str | None) -> str:
-    return f"{what}" + (f" for {inputs}" if inputs else "")
-
-
-def _kind(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype}"
-    type_name = getattr(value, "type_name", None)
-    return f"a {type_name or type(value).__name__}"
-
-
 def check_array(got, expected, *, what: str, inputs: str | None = None, rtol: float = 1e-6,
                 atol: float = 1e-8, dtype=None, sums_to_one_axis: int | None = None) -> np.ndarray:
     """Type, shape, dtype, finiteness, then values; returns the student's array."""
-    where = _context(what, inputs)
+    where = subject(what, inputs)
     expected = np.asarray(expected)
     if type(got) is not np.ndarray:     # the wire gives base-class arrays; anything else is wrong
-        raise InvalidOutput(f"{where}: expected a numpy array, got {_kind(got)}")
+        raise InvalidOutput(f"{where}: expected a numpy array, got {kind_of(got)}")
     if got.shape != expected.shape:
         hint = " (it looks transposed)" if got.shape == expected.shape[::-1] and got.ndim == 2 else ""
         raise InvalidOutput(f"{where}: expected shape {expected.shape}, got {got.shape}{hint}")
@@ -110,14 +100,14 @@ def _as_number(got, where: str) -> float:
         return float(got)
     if type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "biuf":
         return float(got.reshape(()))
-    raise InvalidOutput(f"{where}: expected a number, got {_kind(got)}"
+    raise InvalidOutput(f"{where}: expected a number, got {kind_of(got)}"
                         + (f" of shape {got.shape}" if isinstance(got, np.ndarray) else ""))
 
 
 def check_scalar(got, expected, *, what: str, inputs: str | None = None, rtol: float = 1e-6,
                  atol: float = 1e-8, dtype=None) -> float:
     """A Python number or a 0-d/size-1 array; `dtype` also checks a numpy scalar's dtype."""
-    where = _context(what, inputs)
+    where = subject(what, inputs)
     value = _as_number(got, where)
     if dtype is not None and type(got) is np.ndarray and got.dtype != np.dtype(dtype):
         raise InvalidOutput(f"{where}: expected a {np.dtype(dtype)} number, got {got.dtype}")

@@ -11,16 +11,16 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.numeric import _context, _kind
+from grader.checks.values import kind_of, subject
 
 
 def check_output(got, shape, *, what: str, inputs: str | None = None, kinds: str = "f",
                  finite: bool = True) -> np.ndarray:
     """A numpy array of that shape whose dtype kind is one of `kinds` ("f" float, "iu"
     integer, "b" bool), all finite; returns a float64 (or int64) copy for the suite to use."""
-    where = _context(what, inputs)
+    where = subject(what, inputs)
     if type(got) is not np.ndarray:
-        raise InvalidOutput(f"{where}: expected a numpy array, got {_kind(got)}")
+        raise InvalidOutput(f"{where}: expected a numpy array, got {kind_of(got)}")
     if got.shape != tuple(shape):
         raise InvalidOutput(f"{where}: expected shape {tuple(shape)}, got {got.shape}")
     if got.dtype.kind not in kinds:
@@ -33,21 +33,15 @@ def check_output(got, shape, *, what: str, inputs: str | None = None, kinds: str
     return got.astype(np.int64 if got.dtype.kind in "iu" else np.float64, copy=True)
 
 
-def kind_of(value) -> str:
-    """What a value is, for a message: "an array of dtype int64", "a RemoteObject", "a str";
-    never touches a student's object (no remote call)."""
-    return _kind(value)
-
-
 def check_number(got, *, what: str, inputs: str | None = None) -> float:
     """A finite Python number or a size-1 numeric array, as a float."""
-    where = _context(what, inputs)
+    where = subject(what, inputs)
     if type(got) in (int, float):
         value = float(got)
     elif type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "iuf":
         value = float(got.reshape(()))
     else:
-        raise InvalidOutput(f"{where}: expected a number, got {_kind(got)}")
+        raise InvalidOutput(f"{where}: expected a number, got {kind_of(got)}")
     if not math.isfinite(value):
         raise InvalidOutput(f"{where}: got {value}")
     return value

@@ -72,12 +72,6 @@ class UnsendableValue(StudentError):
     verdict = "invalid output"
 
 
-class Ungradable(StudentError):
-    """The submission cannot be graded at all (e.g. an invalid notebook)."""
-
-    verdict = "ungradable"
-
-
 class SandboxFailure(Exception):
     """The grader could not talk to the worker as it should: an internal grader error, unless
     the same test passes on the reference (then the student's code caused it)."""

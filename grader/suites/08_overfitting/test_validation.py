@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput
-from grader.checks.properties import check_output, kind_of
+from grader.checks.properties import check_output
+from grader.checks.values import kind_of
 
 
 # ----- train_val_split ----------------------------------------------------------------
