@@ -66,7 +66,7 @@ def fingerprint(assignment_id: str) -> str:
 # Modules that only present or publish results, or serve other commands: a change to them
 # must not re-grade a class. Everything else in the package (this module, the plugin, the
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
-NOT_ENGINE = {"__main__.py", "cli.py", "reports", "release.py", "validate.py", "mutants.py",
+NOT_ENGINE = {"__main__.py", "cli", "reports", "release.py", "validate.py", "mutants.py",
               "nbgrader", "nbgrader_export.py", "lms.py",
               "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py"}
 

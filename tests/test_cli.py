@@ -159,14 +159,14 @@ def test_not_on_a_terminal_the_run_is_quiet(graded):
 def test_the_progress_bar_shows_an_eta_on_a_terminal(monkeypatch):
     from rich.progress import TimeRemainingColumn
 
-    from grader import cli
+    from grader.cli import common
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    progress = cli._progress(10, "grading")
+    progress = common.progress_bar(10, "grading")
     assert any(isinstance(c, TimeRemainingColumn) for c in progress.columns)
     assert progress.console.stderr              # never on stdout, which --json keeps for itself
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert cli._progress(10, "grading") is None
+    assert common.progress_bar(10, "grading") is None
 
 
 def test_json_prints_one_document_and_nothing_else_on_stdout(graded, tmp_path):
@@ -187,9 +187,10 @@ def test_json_prints_one_document_and_nothing_else_on_stdout(graded, tmp_path):
 
 def test_demo_passes_json_and_release_hidden_on_to_grade(monkeypatch):
     from grader import cli
+    from grader.cli import grade
 
     seen = {}
-    monkeypatch.setattr(cli, "cmd_grade", lambda ns: seen.update(vars(ns)) or 1)
+    monkeypatch.setattr(grade, "cmd_grade", lambda ns: seen.update(vars(ns)) or 1)
     assert cli.main(["demo", "--json", "--release-hidden", "--out", "x"]) == 0
     assert seen["json"] and seen["release_hidden"] and seen["out"] == "x"
 
@@ -278,8 +279,8 @@ def test_the_fingerprint_covers_what_can_change_a_score_and_not_the_presentation
     assert {"grading.py", "plugin.py", "submissions.py", "notebooks.py", "checks/gradient.py",
             "checks/numeric.py", "sandbox/worker.py", "sandbox/proxy.py",
             "sandbox/harness/child.py", "sandbox/harness/wire.py", "data/split.py"} <= names
-    assert not names & {"cli.py", "release.py", "validate.py"}
-    assert not any(n.startswith("reports/") for n in names)
+    assert not names & {"release.py", "validate.py"}
+    assert not any(n.startswith(("reports/", "cli/", "nbgrader/")) for n in names)
     assert not any(n.startswith("suites/") for n in names)   # hashed per assignment
 
     # The same package copied: one byte more in a check changes the fingerprint.

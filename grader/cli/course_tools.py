@@ -1,0 +1,166 @@
+"""The course's tools: `grader check` (a student's public tests), `validate`, `release`,
+`gradescope` and `nbgrader`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from grader.cli.common import UserError, console_for
+
+
+def cmd_check(args) -> int:
+    """A student runs the public tests on their own work (their own machine, plain pytest)."""
+    from grader.course import load_assignment
+
+    assignment = load_assignment(args.assignment)
+    work = Path(args.path).resolve()
+    if not work.is_dir():
+        raise UserError(f"{work} is not a folder; give the folder that holds your "
+                        f"{assignment.main_module}.py or notebook")
+    public = work / "test_public.py"
+    if not public.exists():
+        public = assignment.stub_dir / "test_public.py"
+    if not public.exists():
+        raise UserError(f"no test_public.py for {assignment.id} in {work} or {assignment.stub_dir}")
+    from grader.submissions import Submission, UngradableSubmission
+
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
+        # The student's code (or the module made from their notebook) beside a copy of the
+        # public tests, so no stub lying next to the course's copy can shadow it.
+        try:
+            code_dir = Submission("you", assignment.id, work).prepare(assignment, Path(tmp) / "code")
+        except UngradableSubmission as exc:
+            raise UserError(str(exc)) from None
+        cmd, env = assignment.public_test_run(code_dir, public)
+        return subprocess.call(cmd, cwd=code_dir, env=env)
+
+
+def cmd_validate(args) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.course import list_assignments
+    from grader.grading import default_jobs
+    from grader.validate import validate
+
+    ids = [args.assignment] if args.assignment else list_assignments()
+    if args.assignment and args.assignment not in list_assignments():
+        raise UserError(f"unknown assignment {args.assignment} (known: {', '.join(list_assignments())})")
+    if getattr(args, "generated", False):
+        return _validate_generated(ids, args)
+    console = console_for()
+    rows = validate(ids, jobs=args.jobs or default_jobs())
+    table = Table(title="grader validate")
+    for col in ("assignment", "kind", "name", "score", "ok", "caught by / note"):
+        table.add_column(col)
+    for r in rows:
+        caught = "; ".join(r.caught_by[:3]) + (f" (+{len(r.caught_by) - 3} more)"
+                                               if len(r.caught_by) > 3 else "")
+        detail = f"{caught} — {r.note}" if r.kind == "mutant" and r.ok else r.note
+        # test names carry parametrize ids in brackets, which rich would read as markup
+        table.add_row(r.assignment, r.kind, escape(r.name), f"{r.score:g}/{r.max_score:g}",
+                      "[green]ok[/]" if r.ok else "[red]FAIL[/]", escape(detail))
+    console.print(table)
+    bad = [r for r in rows if not r.ok]
+    mutants = [r for r in rows if r.kind == "mutant"]
+    console.print(f"{len(mutants) - sum(not r.ok for r in mutants)} of {len(mutants)} mutants "
+                  f"caught; {len(bad)} problems")
+    return 1 if bad else 0
+
+
+MUTATION_TARGET = 0.95
+
+
+def _validate_generated(ids: list[str], args) -> int:
+    """`grader validate --generated`: mutmut's mutants of each reference, graded; per
+    assignment generated, killed, equivalent (judged in the suite's equivalent_mutants.toml),
+    survived; a report in --report (JSON per assignment)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.grading import default_jobs
+    from grader.mutation import timed_run
+
+    try:
+        import mutmut  # noqa: F401
+    except ImportError:
+        raise UserError("generated mutants need mutmut: pip install -e '.[mutation]'") from None
+    console = console_for()
+    report = Path(args.report)
+    report.mkdir(parents=True, exist_ok=True)
+    table = Table(title="generated mutants (mutmut operators)")
+    for col in ("assignment", "generated", "killed", "equivalent", "survived", "errors",
+                "killed of non-equivalent", "seconds"):
+        table.add_column(col)
+    ok = True
+    for aid in ids:
+        s = timed_run(aid, size=args.sample or 0, jobs=args.jobs or default_jobs())
+        (report / f"{aid}.json").write_text(json.dumps(s, indent=2) + "\n")
+        good = s["killed_share"] >= MUTATION_TARGET and not s["error"]
+        ok = ok and good
+        gpu_only = s["equivalent_without_gpu"]
+        table.add_row(aid, str(s["generated"]), str(s["killed"]),
+                      str(s["equivalent"]) + (f" ({gpu_only} need a GPU)" if gpu_only else ""),
+                      str(s["survived"]), str(s["error"]),
+                      f"{'[green]' if good else '[red]'}{s['killed_share']:.1%}[/]", f"{s['seconds']:g}")
+        for survivor in s["survivors"]:
+            console.print(f"  {aid} {survivor['id']}: {escape(survivor['change'])} "
+                          f"({escape(survivor['score'])})", soft_wrap=True)
+    console.print(table)
+    console.print(f"reports in {report}/; target: at least {MUTATION_TARGET:.0%} of the "
+                  "non-equivalent mutants killed in every assignment")
+    return 0 if ok else 1
+
+
+def cmd_release(args) -> int:
+    from grader.release import build_student_bundle, release
+
+    console = console_for()
+    changed = release(check=args.check)
+    if args.check:
+        if changed:
+            for path in changed:
+                console.print(f"out of date: {path}")
+            console.print("run `grader release` to regenerate the stubs and notebooks")
+            return 1
+        console.print("stubs and notebooks are up to date")
+    else:
+        console.print(f"release: {len(changed)} files written" + "".join(f"\n  {p}" for p in changed))
+    if args.student_bundle:
+        build_student_bundle(Path(args.student_bundle))
+        console.print(f"student bundle written to {args.student_bundle}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from grader.gradescope import GradescopeError, build_autograder
+
+    try:
+        files = build_autograder(args.assignment, Path(args.out))
+    except GradescopeError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(f"{args.out}: Gradescope autograder of {args.assignment} ({len(files)} files); "
+          "upload it as a zip autograder on the Ubuntu 24.04 base image")
+    return 0
+
+
+def cmd_nbgrader(args) -> int:
+    from grader.nbgrader.course_writer import write_course
+    from grader.nbgrader.plan import ExportError
+
+    course_dir = Path(args.course_dir)
+    try:
+        files = write_course(course_dir, args.assignment or None)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    console = console_for()
+    console.print(f"nbgrader course written to {course_dir}/:" + "".join(f"\n  {f}" for f in files))
+    if "nbgrader_config.py" not in files:
+        console.print("kept your own nbgrader_config.py; see the README for the settings it needs")
+    console.print(f"next, from {course_dir}/: nbgrader generate_assignment ID --force, then "
+                  "nbgrader autograde ID on submitted/ (README, section nbgrader)")
+    return 0
