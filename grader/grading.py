@@ -6,26 +6,22 @@ grader fingerprint are unchanged, so a killed batch resumes where it stopped.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
-import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import secrets
 import shutil
 import signal
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from grader import __version__, late
 from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
+from grader.pool import Interrupted, output_lock, run_many, stop_signal, stoppable
 from grader.submissions import Submission, UngradableSubmission
 
 SUITE_INI = SUITES_DIR / "pytest.ini"
@@ -351,132 +347,6 @@ def _summary(result: dict) -> dict:
             "internal_errors": e["internal_errors"], "time": result["execution_time"]}
 
 
-def _warm_up(gpu_decision=None) -> None:
-    # A pool process dies with the process that started it (kill -9 of the grader included),
-    # and leaves Ctrl-C to the grader, which stops the pool itself: it never saves half a
-    # submission on its own.
-    from grader.lifeline import die_with_parent
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import pytest  # noqa: F401  pay the imports once per pool process
-    import grader.plugin  # noqa: F401
-    from grader import gpu
-    gpu.adopt(gpu_decision)      # the parent's one GPU decision (None: not needed, or decide here)
-
-
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)))
-
-
-def _kill_pool(pool) -> None:
-    """End every process of a pool now; their workers die with them (bwrap's
-    --die-with-parent, and the harness watches the grader's pipe)."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    for process in processes:
-        try:
-            process.kill()
-        except (OSError, ValueError, AttributeError):
-            pass
-    for process in processes:
-        try:
-            process.join(5)
-        except (OSError, ValueError, AssertionError, AttributeError):
-            pass
-
-
-def run_many(tasks, jobs: int, fn, on_done=None) -> list:
-    """Run fn(*task) for every task, in this process (jobs=1) or a pool of processes.
-    KeyboardInterrupt (Ctrl-C, or SIGTERM under `stoppable`) stops the pool at once."""
-    results = []
-    if jobs <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            r = fn(*task)
-            results.append(r)
-            if on_done:
-                on_done(r)
-        return results
-    ctx = multiprocessing.get_context("forkserver")
-    # the forkserver, the pool processes' parent, dies with the grader too
-    ctx.set_forkserver_preload(["grader.lifeline"])
-    from grader import gpu
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up,
-                                  initargs=(gpu.known(),))
-    futures = []
-    try:
-        futures = [pool.submit(fn, *task) for task in tasks]
-        for fut in cf.as_completed(futures):
-            if on_done:
-                on_done(fut.result())
-        results = [fut.result() for fut in futures]     # in the order of the tasks
-    except BaseException:
-        for fut in futures:
-            fut.cancel()
-        _kill_pool(pool)
-        raise
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return results
-
-
-# --- stopping and the output folder -------------------------------------------------------
-
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM stopped a grading run; `signum` says which, `graded` what was kept."""
-
-    def __init__(self, signum: int, graded: list[dict]):
-        super().__init__(f"interrupted by signal {signum}")
-        self.signum, self.graded = signum, graded
-
-
-class OutputLocked(Exception):
-    """Another grading run is writing to the same output folder."""
-
-
-_stop_signal: int | None = None
-
-
-def _stop(signum, frame):
-    global _stop_signal
-    _stop_signal = signum
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def stoppable():
-    """While grading: SIGINT (Ctrl-C, or a signal to this pid alone) and SIGTERM (a cluster
-    pre-empting the job) stop the run the same way, as KeyboardInterrupt here."""
-    global _stop_signal
-    _stop_signal = None
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-@contextlib.contextmanager
-def output_lock(out: Path):
-    """One grading run per output folder: a second one is refused, not interleaved."""
-    path = Path(out) / ".grader.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
-            raise OutputLocked(f"another grading run (pid {holder}) is writing to {out}; wait "
-                               "for it to finish, or grade into another --out folder") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
-
-
 def wants_gpu(assignment_id: str) -> bool:
     try:
         return bool(load_assignment(assignment_id).settings.get("gpu"))
@@ -524,5 +394,5 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
             summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write,
                                  finished)
         except KeyboardInterrupt:
-            raise Interrupted(_stop_signal or signal.SIGINT, done) from None
+            raise Interrupted(stop_signal() or signal.SIGINT, done) from None
     return summaries, skipped

@@ -209,7 +209,8 @@ def failing_public_tests(a: Assignment, folder: Path) -> list[str]:
 def run(assignment_id: str, mutants: list[Generated], jobs: int = 1, on_done=None) -> list[Outcome]:
     """Grade every mutant; judge it killed (it lost points), equivalent (judged so), or
     survived."""
-    from grader.grading import course_secret, run_many
+    from grader.grading import course_secret
+    from grader.pool import run_many
 
     a = load_assignment(assignment_id)
     judged = equivalents(a)

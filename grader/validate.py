@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import load_assignment
-from grader.grading import course_secret, grade_submission, run_many
+from grader.grading import course_secret, grade_submission
+from grader.pool import run_many
 from grader.mutation import failing_public_tests
 from grader.submissions import Submission
 

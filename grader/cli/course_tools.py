@@ -42,7 +42,7 @@ def cmd_validate(args) -> int:
     from rich.table import Table
 
     from grader.course import list_assignments
-    from grader.grading import default_jobs
+    from grader.pool import default_jobs
     from grader.validate import validate
 
     ids = [args.assignment] if args.assignment else list_assignments()
@@ -80,7 +80,7 @@ def _validate_generated(ids: list[str], args) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from grader.grading import default_jobs
+    from grader.pool import default_jobs
     from grader.mutation import timed_run
 
     try:

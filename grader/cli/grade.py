@@ -47,7 +47,8 @@ def cmd_grade(args) -> int:
     from rich.markup import escape
 
     from grader.course import list_assignments
-    from grader.grading import Interrupted, OutputLocked, default_jobs, grade_class
+    from grader.grading import grade_class
+    from grader.pool import Interrupted, OutputLocked, default_jobs
     from grader.reports import print_gradebook, print_summary, write_reports
     from grader.submissions import discover
 
