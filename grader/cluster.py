@@ -184,7 +184,7 @@ def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[d
 def worker_state(assignment_ids) -> dict:
     """Run on every worker: its grader's fingerprint of each assignment, its isolation."""
     from grader.grading import fingerprint
-    from grader.sandbox.worker import isolation_mode
+    from grader.sandbox.bwrap import isolation_mode
 
     found = {}
     for a in assignment_ids:

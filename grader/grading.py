@@ -94,7 +94,7 @@ def grade_submission(sub: Submission, secret: str | None = None, apply_late: boo
     import pytest  # imported here: the CLI's start-up does not need it
 
     from grader.plugin import INTERNAL, GradingContext, GradingPlugin
-    from grader.sandbox.worker import isolation_mode
+    from grader.sandbox.bwrap import isolation_mode
 
     assignment = load_assignment(sub.assignment)
     started = time.monotonic()

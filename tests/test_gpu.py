@@ -20,7 +20,7 @@ from grader import gpu
 from grader.checks import CheckFailed
 from grader.checks import gpu as gpu_checks
 from grader.plugin import gpu_skip_reason
-from grader.sandbox import errors, worker as worker_module
+from grader.sandbox import bwrap, errors, worker as worker_module
 from grader.sandbox.worker import Limits, Worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,11 +68,11 @@ def test_gpu_workers_get_the_device_nodes(monkeypatch, tmp_path):
     fake_nodes(monkeypatch, ["nvidia0", "nvidiactl", "nvidia-uvm"])
     view = gpu.GpuView(("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1"),
                        lib_dirs=("/opt/driver/lib",))
-    args = worker_module._bwrap_args(tmp_path, 1 << 20, gpu=view)
+    args = bwrap.sandbox_args(tmp_path, 1 << 20, gpu=view)
     binds = [args[i + 1] for i, a in enumerate(args) if a == "--dev-bind"]
     assert binds == ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1"]
     assert args[args.index("/opt/driver/lib") - 1] == "--ro-bind"
-    assert "--dev-bind" not in worker_module._bwrap_args(tmp_path, 1 << 20, gpu=None)
+    assert "--dev-bind" not in bwrap.sandbox_args(tmp_path, 1 << 20, gpu=None)
 
 
 @pytest.mark.parametrize("nodes, has_as", [([], True), (["nvidia0", "nvidiactl"], False)],
@@ -222,7 +222,7 @@ def test_node_groups_keep_the_group_that_may_open_a_device(tmp_path):
 
 
 def test_a_root_grader_keeps_the_video_group_when_dropping_to_the_worker_uid(monkeypatch, tmp_path):
-    if os.geteuid() != 0 or not worker_module.isolation_mode() == "bubblewrap":
+    if os.geteuid() != 0 or not bwrap.isolation_mode() == "bubblewrap":
         pytest.skip("the uid drop happens only for a root grader with namespaces")  # pragma: no cover
     fake_nodes(monkeypatch, ["nvidia0"])
     monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")

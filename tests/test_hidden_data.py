@@ -20,7 +20,8 @@ from grader.data.cache import data_dir
 from grader.data.mnist import small_mnist
 from grader.grading import course_secret
 from grader.sandbox.proxy import RemoteObject, Session
-from grader.sandbox.worker import Limits, isolation_mode
+from grader.sandbox.bwrap import isolation_mode
+from grader.sandbox.worker import Limits
 
 needs_bwrap = pytest.mark.skipif(isolation_mode() != "bubblewrap",
                                 reason=f"the file-system view needs bubblewrap ({isolation_mode()})")
@@ -177,7 +178,8 @@ import json, sys, textwrap
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from grader.sandbox.proxy import RemoteObject, Session
-from grader.sandbox.worker import Limits, isolation_mode
+from grader.sandbox.bwrap import isolation_mode
+from grader.sandbox.worker import Limits
 assert isolation_mode().endswith("(unshare)"), isolation_mode()
 session = Session(Path({sub!r}), ["walker"], Limits(memory_mb=4096, cpu_seconds=900,
                   import_timeout=30, call_timeout=900), log_dir=Path({logs!r}))

@@ -16,7 +16,7 @@ import pytest
 from grader.checks import close, differ
 from grader.grading import grade_class, run_tests
 from grader.mutants import Mutant
-from grader.sandbox.worker import isolation_mode
+from grader.sandbox.bwrap import isolation_mode
 from grader.submissions import Submission
 
 ROOT = Path(__file__).resolve().parents[1]

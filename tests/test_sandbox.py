@@ -11,7 +11,8 @@ import pytest
 
 from grader.sandbox import errors
 from grader.sandbox.proxy import RemoteObject, Session
-from grader.sandbox.worker import Limits, isolation_mode
+from grader.sandbox.bwrap import isolation_mode
+from grader.sandbox.worker import Limits
 
 FULL = isolation_mode() == "bubblewrap"
 needs_bwrap = pytest.mark.skipif(not FULL, reason=f"needs bubblewrap ({isolation_mode()})")
@@ -315,9 +316,9 @@ def test_unsendable_return_values_arrive_as_handles(tmp_path, closing):
 
 def test_python_trees_under_tmp_are_bound_after_the_private_tmp(monkeypatch, tmp_path):
     """A CI clone's venv lives under /tmp: the private /tmp must not hide it."""
-    from grader.sandbox import worker
-    monkeypatch.setattr(worker.sys, "prefix", str(tmp_path / "venv"))
-    args = worker._bwrap_args(tmp_path, 1 << 20, gpu=None)
+    from grader.sandbox import bwrap
+    monkeypatch.setattr(bwrap.sys, "prefix", str(tmp_path / "venv"))
+    args = bwrap.sandbox_args(tmp_path, 1 << 20, gpu=None)
     tmpfs = args.index("--tmpfs", 0)
     assert args[tmpfs + 1] == "/tmp"
     bind = args.index(str((tmp_path / "venv").resolve()))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.worker import process_tree
+from grader.sandbox.bwrap import process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 ALICE = (ROOT / "examples/submissions/alice/01_numpy_forward/forward.py").read_text()

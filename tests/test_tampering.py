@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading import grade_class, grade_submission
-from grader.sandbox.worker import isolation_mode
+from grader.sandbox.bwrap import isolation_mode
 from grader.submissions import Submission
 
 ROOT = Path(__file__).resolve().parents[1]

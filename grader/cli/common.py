@@ -51,7 +51,7 @@ def reduced_allowed(asked: bool) -> bool:
 
 def isolation_or_refuse(allowed: bool) -> str:
     """How student code will run; without a working bubblewrap only when asked for."""
-    from grader.sandbox.worker import isolation_mode, is_reduced
+    from grader.sandbox.bwrap import is_reduced, isolation_mode
 
     mode = isolation_mode()
     if is_reduced(mode) and not reduced_allowed(allowed):

@@ -169,7 +169,7 @@ def _cluster_client(args, subs, console):
 
     from grader.cluster import (WAIT_FOR_SLURM, WAIT_FOR_WORKERS, ClusterError,
                                 check_workers, connect)
-    from grader.sandbox.worker import is_reduced
+    from grader.sandbox.bwrap import is_reduced
 
     if args.jobs:
         console.print("[yellow]note:[/] -j is ignored with --dask (the cluster's workers grade)")

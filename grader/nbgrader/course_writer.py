@@ -99,9 +99,9 @@ def _dict_literal(d: dict) -> str:
 def worker_environment() -> dict[str, str]:
     """The variables of the sandboxed worker's environment that change what code computes
     (threads of the math libraries, hash seed, Keras backend...), not its paths."""
-    from grader.sandbox import worker
+    from grader.sandbox.bwrap import worker_environment as sandbox_environment
 
-    return {k: v for k, v in worker.worker_environment().items()
+    return {k: v for k, v in sandbox_environment().items()
             if k not in ("HOME", "TMPDIR", "PATH", "LANG", "MPLBACKEND")}
 
 

@@ -4,7 +4,7 @@ Usage: python -I launcher.py VIEW_JSON ROOT -- COMMAND...
 
 It runs as root of fresh mount, pid, network, IPC and UTS namespaces (made by `unshare`),
 before any student code: it builds in ROOT (an empty folder of the grader's) the same view
-that bubblewrap is given (grader.sandbox.worker.sandbox_view: read-only binds of /usr, the
+that bubblewrap is given (grader.sandbox.bwrap.sandbox_view: read-only binds of /usr, the
 Python trees and the submission, a private /tmp, a fresh /proc, a minimal /dev), changes
 root into it and executes COMMAND (setpriv, which drops to the sandbox's own uid, then the
 harness). It imports nothing of the grader: it may run from any folder.

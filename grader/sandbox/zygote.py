@@ -33,8 +33,9 @@ from pathlib import Path
 
 from grader.sandbox import errors, uids
 from grader.sandbox.harness import wire
-from grader.sandbox.worker import (OUTPUT_LIMIT, TMPFS_SIZE, Worker, worker_environment,
-                                   bwrap_command, isolation_mode, process_tree, sandbox_view)
+from grader.sandbox.bwrap import (bwrap_command, isolation_mode, process_tree, sandbox_view,
+                                  worker_environment)
+from grader.sandbox.worker import OUTPUT_LIMIT, TMPFS_SIZE, Worker
 
 READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine): the grader's time
 EXIT_SECONDS = 10.0          # a killed worker's namespace is gone within this

@@ -15,9 +15,10 @@ import traceback
 import warnings
 
 if __package__:      # imported by the grader: the in-process worker (grader/sandbox/in_process.py)
-    from . import wire
-else:                # run as a script in the sandbox, beside wire.py
+    from . import syscalls, wire
+else:                # run as a script in the sandbox, beside wire.py and syscalls.py
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import syscalls  # noqa: E402
     import wire  # noqa: E402
 
 MAX_TEXT = 4000
@@ -47,44 +48,6 @@ class Objects:
             return self.by_id[handle.id]
         except KeyError:
             raise LookupError(f"unknown handle {handle.id}") from None
-
-
-def install_seccomp():
-    """Deny new processes, exec, sockets, signals to others and namespace tricks; threads stay."""
-    import ctypes.util
-
-    # find_library would run ldconfig in a subprocess; the loader finds the soname itself.
-    find_library = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: {"seccomp": "libseccomp.so.2",
-                                             "c": "libc.so.6"}.get(name) or find_library(name)
-    try:
-        import pyseccomp as sc
-    finally:
-        ctypes.util.find_library = find_library
-
-    f = sc.SyscallFilter(defaction=sc.ALLOW)
-    # Every way to signal or inspect another process is denied (SANDBOX.md rule 5): kill,
-    # tkill, pidfd_*, ptrace and process_vm_*; tgkill and the sigqueueinfo calls only
-    # for this process itself (abort() and raise() use tgkill on their own process).
-    denied = ["fork", "vfork", "execve", "execveat", "socket", "socketpair", "connect", "bind",
-              "listen", "accept", "accept4", "kill", "tkill", "pidfd_send_signal",
-              "pidfd_open", "pidfd_getfd", "ptrace", "process_vm_readv",
-              "process_vm_writev", "mount", "umount2", "unshare", "setns", "bpf",
-              "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
-              "inotify_add_watch", "fanotify_init", "pivot_root", "chroot", "reboot"]
-    for name in denied:
-        try:
-            f.add_rule(sc.ERRNO(errno.EPERM), name)
-        except Exception:  # a syscall this architecture lacks
-            pass
-    own = os.getpid()
-    for name in ("tgkill", "rt_tgsigqueueinfo", "rt_sigqueueinfo"):
-        f.add_rule(sc.ERRNO(errno.EPERM), name, sc.Arg(0, sc.NE, own))
-    # glibc falls back to clone() when clone3 says ENOSYS; clone is allowed only for threads.
-    f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    clone_thread = 0x00010000
-    f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
-    f.load()
 
 
 def describe_exception(exc, submission_dir):
@@ -455,7 +418,7 @@ def run(a, seed, release=None):
     seccomp = "off"
     if a.seccomp:
         try:
-            install_seccomp()
+            syscalls.install_seccomp()
             seccomp = "on"
         except Exception as exc:  # noqa: BLE001  reported to the parent, which decides
             seccomp = f"unavailable: {exc}"
