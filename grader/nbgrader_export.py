@@ -6,5 +6,6 @@ from grader.nbgrader.cells import (BEGIN_HIDDEN, END_HIDDEN, RUNNER, cell_scores
 from grader.nbgrader.course_writer import (build_source_notebook, read_source_notebooks,  # noqa: F401
                                            worker_environment, write_course)
 from grader.nbgrader.plan import (MODULE_CELL, ExportError, SuiteTest, cell_of,  # noqa: F401
-                                  hidden_tests, notebook_name, plan, split_module)
+                                  hidden_tests, notebook_name, plan)
 from grader.nbgrader.runner import quiet_stderr, run_hidden_tests  # noqa: F401
+from grader.notebooks import split_module  # noqa: F401

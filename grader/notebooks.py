@@ -280,29 +280,41 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
 
 
-def build_notebook(stub_source: str, title: str, assignment_id: str) -> dict:
-    """The release notebook of a stub module: title and docstring, a locked setup cell
-    (imports and constants), one solution cell per top-level def/class in file order, and
-    a closing cell on running the public tests. Cell ids are fixed so the JSON is stable."""
-    tree = ast.parse(stub_source)
-    lines = stub_source.split("\n")
+def split_module(source: str) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """(module docstring, setup statements, [(def or class name, its text)]), each text with
+    the comment lines above it; a function's trailing indented comments (the end marker of
+    its solution region) stay with it."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
     body = tree.body
     docstring = ast.get_docstring(tree) or ""
     if docstring:
         body = body[1:]
-    cells = [_markdown_cell("cell-intro", f"# {title}\n\n{docstring}".rstrip())]
-    setup: list[str] = []
-    defs: list[tuple[str, str]] = []
+    setup, defs = [], []
     previous_end = tree.body[0].end_lineno if docstring else 0
     for i, node in enumerate(body):
-        # a statement owns the comment lines above it; the last one also those below it
-        last = len(lines) if i == len(body) - 1 else node.end_lineno
+        end = node.end_lineno
+        j = end
+        while j < len(lines) and (not lines[j].strip() or lines[j][:1] in (" ", "\t")):
+            j += 1
+            if lines[j - 1].strip():
+                end = j
+        last = len(lines) if i == len(body) - 1 else end
         text = "\n".join(lines[previous_end:last]).strip("\n")
-        previous_end = node.end_lineno
+        previous_end = end
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defs.append((node.name, text))
         elif not _is_main_guard(node):
             setup.append(text)
+    return docstring, setup, defs
+
+
+def build_notebook(stub_source: str, title: str, assignment_id: str) -> dict:
+    """The release notebook of a stub module: title and docstring, a locked setup cell
+    (imports and constants), one solution cell per top-level def/class in file order, and
+    a closing cell on running the public tests. Cell ids are fixed so the JSON is stable."""
+    docstring, setup, defs = split_module(stub_source)
+    cells = [_markdown_cell("cell-intro", f"# {title}\n\n{docstring}".rstrip())]
     if setup:
         cells.append(_code_cell("cell-setup", "\n\n".join(setup), "setup", solution=False))
     cells += [_code_cell(f"cell-{name}", text, name, solution=True) for name, text in defs]

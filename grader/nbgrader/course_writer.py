@@ -16,7 +16,7 @@ from pathlib import Path
 from grader import course, notebooks
 from grader.nbgrader.cells import (cell_meta, code_cell, markdown_cell, nbgrader_meta,
                                    public_checks_cell, question_cells, test_cell)
-from grader.nbgrader.plan import MODULE_CELL, ExportError, notebook_name, plan, split_module
+from grader.nbgrader.plan import MODULE_CELL, ExportError, notebook_name, plan
 from grader.release import BEGIN_SOLUTION, END_SOLUTION, ReleaseError, clear_solutions
 
 def build_source_notebook(assignment: course.Assignment, root: Path | None = None) -> dict:
@@ -35,7 +35,7 @@ def build_source_notebook(assignment: course.Assignment, root: Path | None = Non
         clear_solutions(solution, name)      # the same checks of the markers as a release
     except ReleaseError as exc:
         raise ExportError(str(exc)) from None
-    docstring, setup, defs = split_module(solution)
+    docstring, setup, defs = notebooks.split_module(solution)
     graded = [d for d, _ in defs]
     public_path = assignment.stub_dir / "test_public.py"
     public_source = public_path.read_text(encoding="utf-8") if public_path.is_file() else None

@@ -201,35 +201,6 @@ def public_tests(source: str) -> list[SuiteTest]:
     return tests
 
 
-def split_module(source: str) -> tuple[str, list[str], list[tuple[str, str]]]:
-    """(module docstring, setup statements, [(def or class name, its text)]), each text with
-    the comment lines above it; a function's trailing indented comments (the end marker of
-    its solution region) stay with it."""
-    tree = ast.parse(source)
-    lines = source.split("\n")
-    body = tree.body
-    docstring = ast.get_docstring(tree) or ""
-    if docstring:
-        body = body[1:]
-    setup, defs = [], []
-    previous_end = tree.body[0].end_lineno if docstring else 0
-    for i, node in enumerate(body):
-        end = node.end_lineno
-        j = end
-        while j < len(lines) and (not lines[j].strip() or lines[j][:1] in (" ", "\t")):
-            j += 1
-            if lines[j - 1].strip():
-                end = j
-        last = len(lines) if i == len(body) - 1 else end
-        text = "\n".join(lines[previous_end:last]).strip("\n")
-        previous_end = end
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defs.append((node.name, text))
-        elif not (isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)):
-            setup.append(text)
-    return docstring, setup, defs
-
-
 def notebook_name(assignment: course.Assignment) -> str:
     return assignment.notebook or f"{assignment.main_module}.ipynb"
 
