@@ -3,7 +3,8 @@
 MNIST: the student's process gets the training part of grader.data.mnist_split(seed=0)
 (4000 digits) and the test images (perturbed, grader.data.perturb_images); it returns
 labels, and the accuracy and the confusion matrix are computed here from the hidden test
-labels. Thresholds: calibrate.py beside this file (the reference with 40 seeds).
+labels. Thresholds: calibrate.py beside this file (the reference on every training seed the
+suite can draw).
 """
 from pathlib import Path
 
@@ -17,13 +18,17 @@ from grader.data import mnist_split, perturb_images
 check_rule = load_module(Path(__file__).with_name("perceptron_rule.py"), "perceptron_rule_02").check_rule
 
 EPOCHS = 5
-# Calibration (python calibrate.py, 40 seeds, EPOCHS=5, perturbed test images): reference
-# accuracy mean 0.846, min 0.811 (a perceptron's last updates make it vary); the lowest
-# recall of a single digit: mean 0.62, min 0.35. Full points at 0.77 accuracy (margin 0.041
-# below the minimum), half at 0.65 (margin 0.16); every digit's recall at least 0.25
-# (margin 0.10).
-TIERS = [(0.77, 1.0), (0.65, 0.5)]
-MIN_RECALL = 0.25
+# Calibration (python calibrate.py 0:1000: every training seed the suite can draw, EPOCHS=5,
+# perturbed test images): reference accuracy mean 0.848, min 0.761 (seed 763).
+# Full points at 0.72 (margin 0.041 below the minimum), half at 0.60 (margin 0.16).
+# The lowest recall of a single digit: mean 0.64, min 0.06 (seed 312; 0.05 to 0.12 over 12
+# perturbations of the test images). Every digit must be recognised in at least 2 of its 100
+# hidden images (0.02): the test catches a digit the classifier never gives, not an unlucky
+# last update. A perceptron on data it cannot separate ends wherever its last updates leave
+# it, so the tail is long: the earlier 40 seeds (min 0.811 and 0.35) missed it, and the
+# reference lost 2 points on 5 of the 1000 seeds (a correct student in 200).
+TIERS = [(0.72, 1.0), (0.60, 0.5)]
+MIN_RECALL = 0.02
 
 
 def blobs(rng, per_class=20):
