@@ -2,8 +2,9 @@
 classes and train_epoch, separates the two moons (not linearly separable).
 
 The student's process gets the training points only; it returns its probabilities for the
-hidden test points and the accuracy is computed here. Thresholds: calibrate.py beside this
-file runs the reference through `train_moons` below with 40 seeds.
+hidden test points and the accuracy is computed here. The better of two trainings (fresh
+moons, another seed) counts. Thresholds: calibrate.py beside this file runs the reference
+through `best_of_trials` below.
 """
 import numpy as np
 import pytest
@@ -13,9 +14,15 @@ from grader.checks.gradient import as_float_array
 
 # Settings of the run, shared with calibrate.py.
 HIDDEN, EPOCHS, BATCH_SIZE, LR, NOISE, N_TRAIN, N_TEST = 24, 100, 8, 0.2, 0.15, 300, 300
-# Calibration (python calibrate.py, 40 seeds): reference accuracy mean 0.988, min 0.977;
-# a linear model reaches about 0.88. Full points at 0.95 (margin 0.027 below the
-# reference's minimum); half at 0.90, still above any linear boundary's typical accuracy.
+TRIALS = 2
+# Calibration (python calibrate.py 2000, the better of TRIALS trainings per seed): reference
+# accuracy mean 0.990, min 0.967. Full points at 0.95 (margin 0.017 below the reference's
+# minimum); half at 0.90, still above any linear boundary's typical accuracy (about 0.88).
+# One training alone is not enough: over 2000 seeds it fell below 0.95 three times (min
+# 0.943; with 1000 test points, once to 0.903), a net whose training ended in a poor
+# solution, not a sampling accident, and the reference lost points there. A correct
+# implementation fails one training in several hundred, both of two independent ones in
+# several hundred thousand; a broken one fails both.
 TIERS = [(0.95, 1.0), (0.90, 0.5)]
 
 
@@ -47,12 +54,17 @@ def train_moons(module, reseed, rng):
     return float(np.mean(p.argmax(axis=1) == y_test))
 
 
+def best_of_trials(module, reseed, rng):
+    """The best test accuracy of TRIALS trainings, each on fresh moons with its own seed."""
+    return max(train_moons(module, reseed, rng) for _ in range(TRIALS))
+
+
 @pytest.mark.points(3)
-@pytest.mark.deadline(60)
+@pytest.mark.deadline(120)
 def test_two_moons(student, rng, credit):
     """A 2-layer Tanh net trained with train_epoch separates the two moons"""
-    accuracy = train_moons(student, student.reseed, rng)
+    accuracy = best_of_trials(student, student.reseed, rng)
     award_tiers(credit, accuracy, TIERS,
                 what=f"Net(Linear(2, {HIDDEN}), Tanh(), Linear({HIDDEN}, 2), Softmax()) after "
                      f"{EPOCHS} epochs of train_epoch(batch_size={BATCH_SIZE}, lr={LR}) on "
-                     f"{N_TRAIN} two-moons points")
+                     f"{N_TRAIN} two-moons points (the better of {TRIALS} trainings)")

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SOLUTION = HERE.parents[2] / "solutions" / "04_mnist_own_framework"
-SEEDS = range(10)
+SEEDS = range(int(sys.argv[1]) if len(sys.argv) > 1 else 10)   # [SEEDS] on the command line
 
 
 def main():
@@ -33,7 +33,7 @@ def main():
                                                       np.random.default_rng(10_000 + seed))
             accs.append(np.mean(pred == y_test))
         accs = np.array(accs)
-        print(f"{depth} layer(s): mean {accs.mean():.4f}, min {accs.min():.4f}, "
+        print(f"{depth} layer(s): mean {accs.mean():.4f}, sd {accs.std():.4f}, min {accs.min():.4f}, "
               f"max {accs.max():.4f}")
         for threshold, fraction in suite.TIERS[depth]:
             print(f"  tier {threshold:.2f} ({fraction:.0%}): margin {accs.min() - threshold:+.4f}")

@@ -14,7 +14,7 @@ import torch
 from grader.checks.calibration import load_module as load
 
 HERE = Path(__file__).resolve().parent
-SEEDS = 8
+SEEDS = int(sys.argv[1]) if len(sys.argv) > 1 else 8   # [SEEDS] on the command line
 
 
 def accuracy(module, suite, split, seed):
@@ -48,7 +48,7 @@ def main():
     rng = np.random.default_rng(2024)
     seeds = [int(s) for s in rng.integers(2**31, size=SEEDS)]
     accs = np.array([accuracy(reference, suite, split, s) for s in seeds])
-    print(f"reference, {SEEDS} seeds: mean {accs.mean():.4f}, min {accs.min():.4f}, "
+    print(f"reference, {SEEDS} seeds: mean {accs.mean():.4f}, sd {accs.std():.4f}, min {accs.min():.4f}, "
           f"max {accs.max():.4f}")
     for threshold, fraction in suite.TIERS:
         print(f"  tier {threshold:.2f} ({fraction:.0%}): margin {accs.min() - threshold:+.4f}")

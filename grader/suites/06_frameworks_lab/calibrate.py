@@ -15,7 +15,7 @@ from grader.checks.calibration import load_module as load
 from grader.data import perturb_images
 
 HERE = Path(__file__).resolve().parent
-SEEDS = 10
+SEEDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10   # [SEEDS] on the command line
 
 
 def accuracy(module, suite, name, seed):
@@ -49,7 +49,7 @@ def main():
     for name, (*_, tiers) in suite.RUNS.items():
         accs = np.array([accuracy(reference, suite, name, s) for s in seeds])
         wrong = np.array([accuracy(mutant, suite, name, s) for s in seeds[:3]])
-        print(f"{name}, {SEEDS} seeds: mean {accs.mean():.4f}, min {accs.min():.4f}, "
+        print(f"{name}, {SEEDS} seeds: mean {accs.mean():.4f}, sd {accs.std():.4f}, min {accs.min():.4f}, "
               f"max {accs.max():.4f}; no zero_grad: {wrong.min():.4f}-{wrong.max():.4f}")
         for threshold, fraction in tiers:
             print(f"  tier {threshold:.2f} ({fraction:.0%}): margin {accs.min() - threshold:+.4f}")
