@@ -72,3 +72,18 @@ def test_07_thresholds_hold_for_the_reference_on_two_seeds():
     assert min(robust["mae"] - robust["mse"]) >= suite.ROBUST_GAIN + 0.05
     assert min(robust["huber"] - robust["mse"]) >= suite.ROBUST_GAIN + 0.05
     assert min(out["log"]) >= max(t for t, _ in suite.LOG_R2_TIERS) + 0.02
+
+
+def test_07_batch_check_keeps_the_reference_point_under_the_secret_that_cost_it():
+    # Under this course secret the reference lost "each step uses its own batch" (49/50):
+    # with N = 96 its three batches of 32 agreed like one full batch. The suite now uses
+    # N = 33 and 65, whose last batch is a single sample.
+    from grader.grading import grade_submission
+    from grader.submissions import Submission
+
+    a = load_assignment("07_regression_lab")
+    secret = "b38cd33da15bbf33977f485d247dc6bcee9cff410592637792510425169eb1d2"
+    result = grade_submission(Submission("reference:reference solution", a.id,
+                                         Path(a.solution_dir)), secret)
+    lost = [t["name"] for t in result["tests"] if t["score"] < t["max_score"]]
+    assert lost == [] and result["score"] == result["max_score"]

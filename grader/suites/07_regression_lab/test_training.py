@@ -198,10 +198,14 @@ def test_train_regressor_takes_one_step_per_batch_of_32(student, rng):
 def test_train_regressor_steps_on_different_batches(student, rng):
     """each of train_regressor's steps uses its own batch of 32, not all the samples"""
     # Adam's steps on one and the same gradient move every weight by exactly lr each; steps
-    # on different batches (of 32 and then 1 sample, for N = 33) have different gradients,
-    # and most weights then move less than k * lr (measured on the reference: at most 18% of
-    # the weights reach 0.98 k lr, against 89% or more when every step sees all the samples).
-    for n in (33, 96):
+    # on different batches have different gradients, and most weights then move less than
+    # k * lr. The sizes make the last batch a single sample (33 = 32 + 1, 65 = 32 + 32 + 1),
+    # so its gradient differs from the others'. Measured on the reference (4000 draws of
+    # this test's inputs each): at most 47% (N = 33) and 39% (N = 65) of the weights reach
+    # 0.98 k lr; with every step on all the samples at least 88% and 90% (300 draws). The
+    # sizes were 33 and 96 before: three batches of 32 from one distribution agree so often
+    # that the reference reached 58% in 1000 draws and lost the point for one course secret.
+    for n in (33, 65):
         what, before, after = one_epoch(student, rng, n)
         # a property of real training only: the steps must be there first
         check_adam_steps(before, after, 1e-4, n, what)
