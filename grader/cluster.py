@@ -14,6 +14,7 @@ this module.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -127,6 +128,12 @@ def _difference(ours: dict, theirs) -> str:
 def has_gpu_workers(client) -> bool:
     workers = client.scheduler_info(n_workers=-1).get("workers", {})
     return any(w.get("resources", {}).get(GPU, 0) >= 1 for w in workers.values())
+
+
+def on_cluster(client):
+    """grade_class's `run` on the Dask cluster behind `client` (its workers decide about
+    their own GPUs; the client's machine is not theirs)."""
+    return functools.partial(run_on_cluster, client)
 
 
 def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[dict]:

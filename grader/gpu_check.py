@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import gpu
+from grader.gpu import devices
+from grader.gpu.decision import decision
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "05_pytorch_basics"
@@ -46,8 +47,8 @@ def pinned_torch() -> str:
 def driver_cuda() -> tuple[int, int] | None:
     """The newest CUDA version the driver runs (nvidia-smi's header)."""
     try:
-        text = gpu.nvidia_smi() or ""
-    except gpu.GpuQueryError:
+        text = devices.nvidia_smi() or ""
+    except devices.GpuQueryError:
         return None
     found = re.search(r"CUDA Version:\s*(\d+)\.(\d+)", text)
     return (int(found.group(1)), int(found.group(2))) if found else None
@@ -89,11 +90,11 @@ def main(argv=None) -> int:
                         help="on a GPU machine with the CPU build of torch, install the CUDA "
                              "build of the pinned version first")
     args = parser.parse_args(argv)
-    decided = gpu.decision()
+    decided = decision()
     print(f"GPU decision: {'GPU tests run here' if decided.ok else decided.reason}")
     for line in decided.detail.splitlines():
         print(f"  probe: {line}")
-    if not gpu.gpu_nodes():
+    if not devices.gpu_nodes():
         print(f"no GPU here: {decided.reason}; the GPU tests skip with that reason")
         return 0
     if not decided.ok and "CPU-only" in decided.reason:

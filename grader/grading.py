@@ -354,10 +354,20 @@ def wants_gpu(assignment_id: str) -> bool:
         return False
 
 
+def grade_here(todo: list[Submission], out: Path, secret: str, finished, jobs: int = 1) -> list[dict]:
+    """Grade `todo` in `jobs` processes of this machine (grade_class's default `run`)."""
+    if any(wants_gpu(s.assignment) for s in todo):
+        from grader.gpu.decision import decision
+        decision()        # once, here: the pool processes adopt it
+    return run_many([(s, out, secret) for s in todo], jobs, _grade_and_write, finished)
+
+
 def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume: bool = True,
-                on_done=None, on_skip=None, dask=None) -> tuple[list[dict], int]:
+                on_done=None, on_skip=None, run=None) -> tuple[list[dict], int]:
     """Grade every submission not already graded; returns (summaries, number skipped).
-    `dask`: a distributed.Client to grade on (grader.cluster) instead of `jobs` processes.
+    `run(todo, out, secret, finished)` grades the submissions to do and calls `finished` with
+    each summary: `grade_here` with `jobs` processes by default, or a Dask cluster's
+    (grader.cluster.on_cluster(client)), which decides about its own GPUs.
 
     Raises Interrupted on Ctrl-C or SIGTERM: the submissions in progress are discarded (no
     partial score is saved), the finished ones are kept, and a re-run resumes. Raises
@@ -365,6 +375,7 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     done: list[dict] = []
+    run = run or functools.partial(grade_here, jobs=jobs)
 
     def finished(summary):
         done.append(summary)
@@ -383,16 +394,7 @@ def grade_class(submissions: list[Submission], out: Path, jobs: int = 1, resume:
                         on_skip(sub)
                 else:
                     todo.append(sub)
-            if dask is not None:
-                from grader.cluster import run_on_cluster
-                # each worker decides about its own GPU; the client's is not theirs
-                summaries = run_on_cluster(dask, todo, out, secret, finished)
-                return summaries, skipped
-            if any(wants_gpu(s.assignment) for s in todo):
-                from grader import gpu
-                gpu.decision()        # once, here: the pool processes adopt it
-            summaries = run_many([(s, out, secret) for s in todo], jobs, _grade_and_write,
-                                 finished)
+            summaries = run(todo, out, secret, finished)
         except KeyboardInterrupt:
             raise Interrupted(stop_signal() or signal.SIGINT, done) from None
     return summaries, skipped

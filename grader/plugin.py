@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import gpu
+from grader.gpu import decision as gpu
 from grader.checks.errors import CheckFailed
 from grader.course import Assignment
 from grader.sandbox import errors
-from grader.sandbox.proxy import RemoteObject, Session
+from grader.sandbox.proxy import RemoteObject, Session, WorkerCache
 from grader.sandbox.worker import Limits
 from grader.submissions import Submission, UnreadableSource
 from grader.vocabulary import INTERNAL, VISIBILITIES
@@ -115,6 +115,15 @@ def gpu_skip_reason() -> str | None:
     return None if decided.ok else decided.reason
 
 
+def gpu_decision_for(assignment: Assignment):
+    """The GPU decision a submission's workers run under: the one decision where the
+    assignment asks for GPU workers and GPU tests run here, else None (CPU workers)."""
+    if not assignment.settings.get("gpu"):
+        return None
+    decided = gpu.decision()
+    return decided if decided.ok else None
+
+
 def load_reference(assignment: Assignment):
     """The reference solution, imported here in the trusted process (cached per file state)."""
     files = [assignment.solution_dir / f"{m}.py" for m in assignment.modules]
@@ -178,7 +187,7 @@ def submission_session(ctx: GradingContext, factory=None) -> Session:
     return Session(ctx.prepared_dir, a.modules, limits_of(a), log_dir=ctx.log_dir,
                    preimport=a.preimport, warm_imports=warm_imports(ctx),
                    seed=seed_of(ctx, "worker"), budget=a.submission_timeout,
-                   gpu=bool(a.settings.get("gpu")), forbidden=a.forbidden_imports,
+                   gpu=gpu_decision_for(a), forbidden=a.forbidden_imports,
                    factory=factory)
 
 
@@ -201,6 +210,10 @@ class GradingPlugin:
     @pytest.fixture
     def student(self):
         return RemoteObject(self.session, None)
+
+    @pytest.fixture
+    def worker_cache(self):
+        return WorkerCache(self.session)
 
     @pytest.fixture
     def reference(self):

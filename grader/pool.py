@@ -21,7 +21,7 @@ def _warm_up(gpu_decision=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import pytest  # noqa: F401  pay the imports once per pool process
     import grader.plugin  # noqa: F401
-    from grader import gpu
+    from grader.gpu import decision as gpu
     gpu.adopt(gpu_decision)      # the parent's one GPU decision (None: not needed, or decide here)
 
 
@@ -59,7 +59,7 @@ def run_many(tasks, jobs: int, fn, on_done=None) -> list:
     ctx = multiprocessing.get_context("forkserver")
     # the forkserver, the pool processes' parent, dies with the grader too
     ctx.set_forkserver_preload(["grader.lifeline"])
-    from grader import gpu
+    from grader.gpu import decision as gpu
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up,
                                   initargs=(gpu.known(),))
     futures = []

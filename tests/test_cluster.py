@@ -94,11 +94,11 @@ def test_a_class_graded_on_the_cluster_gets_the_grades_of_one_process(dask_clust
     with dask_cluster.client(2) as client:
         modes = cluster.check_workers(client, ["01_numpy_forward"])
         assert sorted(modes) == sorted(w for w in client.scheduler_info()["workers"])
-        summaries, skipped = grade_class(subs, tmp_path / "dask", dask=client,
+        summaries, skipped = grade_class(subs, tmp_path / "dask", run=cluster.on_cluster(client),
                                          on_done=done.append)
         assert skipped == 0 and len(summaries) == len(subs) == len(done)
         # resume, as with -j: nothing changed, nothing graded again
-        again, skipped = grade_class(subs, tmp_path / "dask", dask=client)
+        again, skipped = grade_class(subs, tmp_path / "dask", run=cluster.on_cluster(client))
         assert again == [] and skipped == len(subs)
     assert scores(tmp_path / "dask") == scores(tmp_path / "local")
     places = {json.loads(p.read_text())["extra_data"]["graded_on"]
@@ -147,7 +147,7 @@ def test_a_worker_killed_mid_task_has_its_task_graded_elsewhere_and_written_once
 
         thread = threading.Thread(target=killer)
         thread.start()
-        summaries, _ = grade_class(subs, tmp_path / "out", dask=client, on_done=watch)
+        summaries, _ = grade_class(subs, tmp_path / "out", run=cluster.on_cluster(client), on_done=watch)
         thread.join()
     assert killed, "the doomed worker never ran a task"
     keys = [(s["student"], s["assignment"]) for s in done]
@@ -168,7 +168,7 @@ def test_a_worker_with_another_grader_is_refused(dask_cluster, tmp_path):
             cluster.check_workers(client, ["01_numpy_forward"])
         # a task that reaches such a worker anyway refuses to grade: no result from it
         subs, _ = discover(EXAMPLES, ["01_numpy_forward"], ["alice"])
-        [summary], _ = grade_class(subs, tmp_path / "out", dask=client)
+        [summary], _ = grade_class(subs, tmp_path / "out", run=cluster.on_cluster(client))
     assert summary["internal_errors"] and "StaleWorker" in summary["reason"]
 
 
@@ -198,7 +198,7 @@ def test_gpu_tasks_go_to_a_worker_with_the_gpu_resource_and_skip_without_a_gpu(
     subs += discover(EXAMPLES, ["01_numpy_forward"], ["alice", "bob"])[0]
     with dask_cluster.client(2) as client:
         assert cluster.has_gpu_workers(client)
-        grade_class(subs, tmp_path / "out", dask=client)
+        grade_class(subs, tmp_path / "out", run=cluster.on_cluster(client))
     result = json.loads((tmp_path / "out" / "reference" / "05_pytorch_basics" /
                          "results.json").read_text())
     assert result["extra_data"]["graded_on"] == "gpu-worker"

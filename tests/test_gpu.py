@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import gpu
+from grader.gpu import decision as gpu_decision, devices, observation, probe as gpu_probe
 from grader.checks import CheckFailed
 from grader.checks import gpu as gpu_checks
 from grader.plugin import gpu_skip_reason
@@ -26,7 +26,7 @@ from grader.sandbox.worker import Limits, Worker
 ROOT = Path(__file__).resolve().parents[1]
 NO_GPU_REASON = gpu_skip_reason()
 HAS_GPU = NO_GPU_REASON is None
-FAKE_SLOT = gpu.Slot("test-fake-device", ())       # a device with no node to bind
+FAKE_SLOT = devices.Slot("test-fake-device", ())       # a device with no node to bind
 
 
 @pytest.fixture(autouse=True)
@@ -34,15 +34,15 @@ def fresh_decision():
     """Every test starts and ends with no GPU decision made (the next one decides anew)."""
     from grader.grading import max_score
 
-    gpu.adopt(None)
+    gpu_decision.adopt(None)
     max_score.cache_clear()
     yield
-    gpu.adopt(None)
+    gpu_decision.adopt(None)
     max_score.cache_clear()
 
 
 def fake_nodes(monkeypatch, names, folder=Path("/dev")):
-    monkeypatch.setattr(gpu, "device_nodes", lambda: [Path(folder) / n for n in names])
+    monkeypatch.setattr(devices, "device_nodes", lambda: [Path(folder) / n for n in names])
 
 
 def fake_smi(monkeypatch, tmp_path, script):
@@ -66,7 +66,7 @@ def test_gpu_settings_only_where_a_cuda_device_node_exists(monkeypatch, tmp_path
 
 def test_gpu_workers_get_the_device_nodes(monkeypatch, tmp_path):
     fake_nodes(monkeypatch, ["nvidia0", "nvidiactl", "nvidia-uvm"])
-    view = gpu.GpuView(("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1"),
+    view = devices.GpuView(("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia1"),
                        lib_dirs=("/opt/driver/lib",))
     args = bwrap.sandbox_args(tmp_path, 1 << 20, gpu=view)
     binds = [args[i + 1] for i, a in enumerate(args) if a == "--dev-bind"]
@@ -79,7 +79,7 @@ def test_gpu_workers_get_the_device_nodes(monkeypatch, tmp_path):
                          ids=["no GPU: address-space limit", "GPU: no address-space limit"])
 def test_address_space_limit_is_dropped_only_on_gpu_workers(monkeypatch, tmp_path, nodes, has_as):
     fake_nodes(monkeypatch, nodes)
-    monkeypatch.setattr(gpu, "_driver_dirs", lambda: ([], []))
+    monkeypatch.setattr(devices, "_driver_dirs", lambda: ([], []))
     seen = {}
 
     def popen(cmd, **kwargs):
@@ -97,24 +97,24 @@ def test_address_space_limit_is_dropped_only_on_gpu_workers(monkeypatch, tmp_pat
 
 def test_nvidia_smi_output_is_parsed():
     text = "1234, 503\n77, [N/A]\n1234, 10\nNo running processes found\n"
-    assert gpu.parse_compute_apps(text) == {1234: 513 << 20, 77: 1}
+    assert observation.parse_compute_apps(text) == {1234: 513 << 20, 77: 1}
 
 
 def test_gpu_processes_from_nvidia_smi(monkeypatch, tmp_path):
     smi = fake_smi(monkeypatch, tmp_path, "echo '4242, 300'\necho '99, 12'\n")
-    monkeypatch.setattr(gpu, "_nvml_processes", lambda: None)
-    assert gpu.gpu_processes() == {4242: 300 << 20, 99: 12 << 20}
+    monkeypatch.setattr(observation, "_nvml_processes", lambda: None)
+    assert observation.gpu_processes() == {4242: 300 << 20, 99: 12 << 20}
     smi.write_text("#!/bin/sh\necho 'driver not loaded' >&2\nexit 9\n")
-    with pytest.raises(gpu.GpuQueryError, match="driver not loaded"):
-        gpu.gpu_processes()
+    with pytest.raises(devices.GpuQueryError, match="driver not loaded"):
+        observation.gpu_processes()
 
 
 def test_a_hanging_nvidia_smi_is_a_machine_problem_within_its_timeout(monkeypatch, tmp_path):
     fake_smi(monkeypatch, tmp_path, "sleep 30\n")
     fake_nodes(monkeypatch, ["nvidia0", "nvidiactl", "nvidia-uvm"])
-    monkeypatch.setattr(gpu, "SMI_SECONDS", 1)
+    monkeypatch.setattr(devices, "SMI_SECONDS", 1)
     started = time.monotonic()
-    decided = gpu.decide()
+    decided = gpu_decision.decide()
     assert time.monotonic() - started < 10
     assert not decided.ok and "did not answer within 1 s" in decided.reason
 
@@ -148,13 +148,13 @@ def _fake_pynvml(monkeypatch, devices, migs=None, fail_on=None):
 
 def test_nvml_counts_hidden_memory_as_present_and_sees_mig_devices(monkeypatch):
     _fake_pynvml(monkeypatch, [[(10, None), (11, 5 << 20)]], migs={0: [[(12, None)], [(13, 7)]]})
-    assert gpu.gpu_processes() == {10: 1, 11: 5 << 20, 12: 1, 13: 7}
+    assert observation.gpu_processes() == {10: 1, 11: 5 << 20, 12: 1, 13: 7}
 
 
 def test_an_nvml_error_falls_back_to_nvidia_smi(monkeypatch, tmp_path):
     _fake_pynvml(monkeypatch, [[(10, 1)]], fail_on="processes")
     fake_smi(monkeypatch, tmp_path, "echo '4242, 300'\n")
-    assert gpu.gpu_processes() == {4242: 300 << 20}
+    assert observation.gpu_processes() == {4242: 300 << 20}
 
 
 SMI_LIST = """GPU 0: NVIDIA A100 (UUID: GPU-aaaa-0000)
@@ -174,10 +174,10 @@ SMI_QUERY = "0, GPU-aaaa-0000, 3\n1, GPU-bbbb-1111, 1\n"
     ("0,7", [("GPU-aaaa-0000", "/dev/nvidia3")]),                # CUDA stops at what it cannot find
 ], ids=["all", "index", "uuid prefix", "mig", "two", "stops at unknown"])
 def test_cuda_visible_devices_chooses_the_devices_and_names_them_by_uuid(visible, want):
-    gpus = gpu.parse_inventory(SMI_QUERY, SMI_LIST)
+    gpus = devices.parse_inventory(SMI_QUERY, SMI_LIST)
     environ = {} if visible is None else {"CUDA_VISIBLE_DEVICES": visible}
     nodes = [Path("/dev/nvidia1"), Path("/dev/nvidia3")]
-    slots = gpu.slots(environ, nodes, gpus)
+    slots = devices.slots(environ, nodes, gpus)
     assert [(s.key, s.nodes[0]) for s in slots] == want
     for s in slots:
         assert dict(s.env) == {"CUDA_VISIBLE_DEVICES": s.key, "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
@@ -187,24 +187,24 @@ def test_cuda_visible_devices_chooses_the_devices_and_names_them_by_uuid(visible
 @pytest.mark.parametrize("visible, message", [("", "hides every GPU"), ("-1", "hides every GPU"),
                                               ("7", "names no GPU"), ("GPU-", "more than one")])
 def test_cuda_visible_devices_that_choose_nothing_are_the_reason(visible, message):
-    gpus = gpu.parse_inventory(SMI_QUERY, SMI_LIST)
-    with pytest.raises(gpu.GpuQueryError, match=message):
-        gpu.slots({"CUDA_VISIBLE_DEVICES": visible}, [Path("/dev/nvidia1")], gpus)
+    gpus = devices.parse_inventory(SMI_QUERY, SMI_LIST)
+    with pytest.raises(devices.GpuQueryError, match=message):
+        devices.slots({"CUDA_VISIBLE_DEVICES": visible}, [Path("/dev/nvidia1")], gpus)
 
 
 def test_without_nvidia_smi_all_devices_are_one_slot_and_the_environment_passes():
     environ = {"CUDA_VISIBLE_DEVICES": "1", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
-    [slot] = gpu.slots(environ, [Path("/dev/nvidia0"), Path("/dev/nvidia1")], [])
+    [slot] = devices.slots(environ, [Path("/dev/nvidia0"), Path("/dev/nvidia1")], [])
     assert slot.nodes == ("/dev/nvidia0", "/dev/nvidia1")
     assert dict(slot.env) == environ
 
 
 def test_a_missing_nvidia_uvm_is_the_reason_not_a_student_failure(monkeypatch, tmp_path):
     fake_nodes(monkeypatch, ["nvidia0", "nvidiactl"])
-    monkeypatch.setattr(gpu, "inventory", lambda: None)
-    monkeypatch.setattr(gpu, "UVM", tmp_path / "nvidia-uvm")   # missing
+    monkeypatch.setattr(devices, "inventory", lambda: None)
+    monkeypatch.setattr(devices, "UVM", tmp_path / "nvidia-uvm")   # missing
     monkeypatch.setenv("PATH", "/nonexistent")            # no nvidia-modprobe to create it
-    decided = gpu.decide()
+    decided = gpu_decision.decide()
     assert not decided.ok and "/dev/nvidia-uvm does not exist" in decided.reason
 
 
@@ -217,16 +217,16 @@ def test_node_groups_keep_the_group_that_may_open_a_device(tmp_path):
         path.chmod(mode)
     if os.geteuid() != 0:
         pytest.skip("needs root to give a file another group")  # pragma: no cover
-    assert gpu.node_groups([open_to_all]) == []
-    assert gpu.node_groups([open_to_all, group_only, root_group]) == [44]
+    assert devices.node_groups([open_to_all]) == []
+    assert devices.node_groups([open_to_all, group_only, root_group]) == [44]
 
 
 def test_a_root_grader_keeps_the_video_group_when_dropping_to_the_worker_uid(monkeypatch, tmp_path):
     if os.geteuid() != 0 or not bwrap.isolation_mode() == "bubblewrap":
         pytest.skip("the uid drop happens only for a root grader with namespaces")  # pragma: no cover
     fake_nodes(monkeypatch, ["nvidia0"])
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
-    monkeypatch.setattr(gpu, "view_for", lambda slot: gpu.GpuView((), groups=(44,)))
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(devices, "view_for", lambda slot: devices.GpuView((), groups=(44,)))
     seen = {}
 
     def popen(cmd, **kwargs):
@@ -247,10 +247,10 @@ def test_libcuda_outside_usr_is_bound_and_found(tmp_path):
     driver.mkdir()
     (driver / "libcuda.so.1").touch()
     ldconfig = "\tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1\n"
-    assert gpu.libcuda_dirs({}, ldconfig) == ([], [])
+    assert devices.libcuda_dirs({}, ldconfig) == ([], [])
     ldconfig += f"\tlibcuda.so.1 (libc6,x86-64) => {tmp_path}/cache/libcuda.so.1\n"
     (tmp_path / "cache").mkdir()
-    assert gpu.libcuda_dirs({"LD_LIBRARY_PATH": f"/usr/lib:{driver}"}, ldconfig) == (
+    assert devices.libcuda_dirs({"LD_LIBRARY_PATH": f"/usr/lib:{driver}"}, ldconfig) == (
         [f"{tmp_path}/cache"], [str(driver)])
 
 
@@ -295,7 +295,7 @@ def _gpu_session(sub, tmp_path, **limits):
     from grader.sandbox.proxy import RemoteObject, Session
 
     session = Session(sub, ["mod"], Limits(import_timeout=20, **limits), log_dir=tmp_path / "logs",
-                      gpu=True, gpu_slots=[FAKE_SLOT])
+                      gpu=gpu_decision.Decision(True, slots=(FAKE_SLOT,)))
     return session, RemoteObject(session, None)
 
 
@@ -306,9 +306,9 @@ def test_a_context_is_seen_from_outside_even_where_nvidia_smi_lists_foreign_pids
     sub.mkdir()
     _mapping_module(sub)
     fake_nodes(monkeypatch, ["nvidia0"], folder=sub)
-    monkeypatch.setattr(gpu, "_nvml_processes", lambda: None)
+    monkeypatch.setattr(observation, "_nvml_processes", lambda: None)
     fake_smi(monkeypatch, tmp_path, "echo '4242, 300'\n")        # not a pid of ours
-    gpu.adopt(gpu.Decision(True, init_mappings=0, slots=(FAKE_SLOT,)))
+    gpu_decision.adopt(gpu_decision.Decision(True, init_mappings=0, slots=(FAKE_SLOT,)))
     session, student = _gpu_session(sub, tmp_path)
     try:
         gpu_checks.check_no_context_yet(student, what="train")
@@ -324,10 +324,10 @@ def test_a_context_is_seen_from_outside_even_where_nvidia_smi_lists_foreign_pids
 
 
 def test_a_context_is_what_goes_beyond_what_cuinit_alone_maps():
-    decided = gpu.Decision(True, init_mappings=2)
-    assert not decided.holds_context(gpu.Observation(mappings=2))
-    assert decided.holds_context(gpu.Observation(mappings=3))
-    assert decided.holds_context(gpu.Observation(mappings=0, listed=True, memory=1))
+    decided = gpu_decision.Decision(True, init_mappings=2)
+    assert not decided.holds_context(observation.Observation(mappings=2))
+    assert decided.holds_context(observation.Observation(mappings=3))
+    assert decided.holds_context(observation.Observation(mappings=0, listed=True, memory=1))
 
 
 def test_the_call_that_creates_the_context_gets_the_context_deadline(monkeypatch, tmp_path):
@@ -335,8 +335,8 @@ def test_the_call_that_creates_the_context_gets_the_context_deadline(monkeypatch
     sub.mkdir()
     _mapping_module(sub)
     fake_nodes(monkeypatch, ["nvidia0"], folder=sub)
-    monkeypatch.setattr(gpu, "CONTEXT_SECONDS", 4.0)
-    gpu.adopt(gpu.Decision(True, init_mappings=0, slots=(FAKE_SLOT,)))
+    monkeypatch.setattr(devices, "CONTEXT_SECONDS", 4.0)
+    gpu_decision.adopt(gpu_decision.Decision(True, init_mappings=0, slots=(FAKE_SLOT,)))
     session, student = _gpu_session(sub, tmp_path, call_timeout=1)
     try:
         assert student.slow() == 2         # 2 s > 1 s: no context yet, 1 + 4 s allowed
@@ -370,12 +370,12 @@ def test_a_gpu_test_starts_on_a_fresh_worker(monkeypatch):
 
 
 def test_one_gpu_worker_per_device_at_a_time(monkeypatch, tmp_path):
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
-    a, b = gpu.Slot("dev-a", ()), gpu.Slot("dev-b", ())
-    held = gpu.acquire([a])
-    assert gpu.acquire([a, b]).slot == b           # another device is free: no wait
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
+    a, b = devices.Slot("dev-a", ()), devices.Slot("dev-b", ())
+    held = devices.acquire([a])
+    assert devices.acquire([a, b]).slot == b           # another device is free: no wait
     got = []
-    waiter = threading.Thread(target=lambda: got.append(gpu.acquire([a])))
+    waiter = threading.Thread(target=lambda: got.append(devices.acquire([a])))
     waiter.start()
     time.sleep(0.6)
     assert got == []                               # device a is busy: it waits
@@ -387,7 +387,7 @@ def test_one_gpu_worker_per_device_at_a_time(monkeypatch, tmp_path):
 def test_a_gpu_worker_holds_its_device_until_it_is_stopped(monkeypatch, tmp_path):
     import fcntl
 
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
     sub = tmp_path / "sub"
     sub.mkdir()
     _mapping_module(sub)
@@ -395,7 +395,7 @@ def test_a_gpu_worker_holds_its_device_until_it_is_stopped(monkeypatch, tmp_path
     session, student = _gpu_session(sub, tmp_path)
 
     def busy():
-        fd = gpu._lock_file(FAKE_SLOT.key)
+        fd = devices._lock_file(FAKE_SLOT.key)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return False
@@ -454,10 +454,10 @@ def test_the_probe_finds_a_cpu_only_torch_and_every_maximum_leaves_the_gpu_tests
 
     (tmp_path / "nvidia0").touch()
     fake_nodes(monkeypatch, ["nvidia0"], folder=tmp_path)
-    monkeypatch.setattr(gpu, "inventory", lambda: None)
-    monkeypatch.setattr(gpu, "ensure_uvm", lambda: None)
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
-    decided = gpu.decision()
+    monkeypatch.setattr(devices, "inventory", lambda: None)
+    monkeypatch.setattr(devices, "ensure_uvm", lambda: None)
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
+    decided = gpu_decision.decision()
     assert not decided.ok and "CPU-only build" in decided.reason, decided
     assert "after cuInit" in decided.detail
     result = grade_submission(Submission("reference", "05_pytorch_basics",
@@ -481,7 +481,7 @@ def test_on_a_gpu_the_reference_passes_the_gpu_tests_and_device_ignored_fails_th
 def test_gpu_check_ends_with_no_gpu_here_on_a_machine_without_one(capsys):
     from grader import gpu_check
 
-    if gpu.gpu_nodes():
+    if devices.gpu_nodes():
         pytest.skip("this machine has a CUDA GPU: the GPU tests run there")  # pragma: no cover
     assert gpu_check.main([]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -501,7 +501,7 @@ def test_a_gpu_worker_is_held_to_its_memory_limit_by_polling(monkeypatch, tmp_pa
 
     # a GPU worker as on a CUDA machine (no RLIMIT_AS), on a device with no node to bind
     fake_nodes(monkeypatch, ["nvidia0"])
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "mod.py").write_text("import numpy as np, time\n"
@@ -512,7 +512,7 @@ def test_a_gpu_worker_is_held_to_its_memory_limit_by_polling(monkeypatch, tmp_pa
                                 "def small():\n"
                                 "    return 1\n")
     session = Session(sub, ["mod"], Limits(memory_mb=300, import_timeout=20, call_timeout=20),
-                      log_dir=tmp_path / "logs", gpu=True, gpu_slots=[FAKE_SLOT])
+                      log_dir=tmp_path / "logs", gpu=gpu_decision.Decision(True, slots=(FAKE_SLOT,)))
     try:
         student = RemoteObject(session, None)
         assert student.small() == 1
@@ -599,11 +599,11 @@ def test_gpu_tests_on_a_fake_device_end_to_end(monkeypatch, tmp_path, flags, sco
     monkeypatch.setenv("GRADER_SUITES_DIR", str(suites))
     monkeypatch.setenv("GRADER_COURSE_DIR", str(tmp_path))
     fake_nodes(monkeypatch, ["nvidia0"], folder=node.parent)
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
-    monkeypatch.setattr(gpu, "_nvml_processes", lambda: None)
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(observation, "_nvml_processes", lambda: None)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")         # no nvidia-smi: mappings only
-    gpu.adopt(gpu.Decision(True, init_mappings=0,
-                           slots=(gpu.Slot("fake-gpu", (str(node),)),)))
+    gpu_decision.adopt(gpu_decision.Decision(True, init_mappings=0,
+                           slots=(devices.Slot("fake-gpu", (str(node),)),)))
     sub = tmp_path / "class" / "ann" / "92_fakegpu"
     sub.mkdir(parents=True)
     header = f"NODE = {str(node)!r}\n" + "".join(f"{k} = {v}\n" for k, v in flags.items())
@@ -618,12 +618,12 @@ def test_gpu_tests_on_a_fake_device_end_to_end(monkeypatch, tmp_path, flags, sco
 def test_a_probe_whose_cuda_fails_inside_the_sandbox_is_the_skip_reason(monkeypatch, tmp_path):
     (tmp_path / "nvidia0").touch()
     fake_nodes(monkeypatch, ["nvidia0"], folder=tmp_path)
-    monkeypatch.setattr(gpu, "inventory", lambda: None)
-    monkeypatch.setattr(gpu, "ensure_uvm", lambda: None)
-    monkeypatch.setattr(gpu, "LOCK_DIR", tmp_path / "locks")
-    monkeypatch.setattr(gpu, "PROBE_SOURCE", "raise RuntimeError('CUDA driver initialization "
+    monkeypatch.setattr(devices, "inventory", lambda: None)
+    monkeypatch.setattr(devices, "ensure_uvm", lambda: None)
+    monkeypatch.setattr(devices, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(gpu_probe, "PROBE_SOURCE", "raise RuntimeError('CUDA driver initialization "
                                              "failed, you might not have a CUDA gpu')\n")
-    decided = gpu.decision()
+    decided = gpu_decision.decision()
     assert not decided.ok
     assert decided.reason.startswith("CUDA does not work inside the sandbox")
     assert "CUDA driver initialization failed" in decided.reason

@@ -323,3 +323,30 @@ def test_python_trees_under_tmp_are_bound_after_the_private_tmp(monkeypatch, tmp
     assert args[tmpfs + 1] == "/tmp"
     bind = args.index(str((tmp_path / "venv").resolve()))
     assert tmpfs < bind
+
+
+def test_the_worker_cache_keeps_a_value_for_one_live_worker_only(tmp_path, closing):
+    """A suite's expensive value (a model trained by the student's code) is made once per
+    worker and made again after the worker restarts: it never outlives its process."""
+    from grader.sandbox.proxy import WorkerCache
+
+    session, student = make_session(tmp_path, """
+        import os, time
+        TOKEN = os.urandom(8).hex()          # one per process (pids repeat across namespaces)
+        def token():
+            return TOKEN
+        def hang():
+            time.sleep(30)
+    """, call_timeout=1)
+    closing(session)
+    cache, made = WorkerCache(session), []
+
+    def make():
+        made.append(1)
+        return student.token()
+
+    first = cache.get("trained", make)
+    assert cache.get("trained", make) == first and len(made) == 1
+    with pytest.raises(errors.StudentTimeout):
+        student.hang()                       # the worker is replaced
+    assert cache.get("trained", make) != first and len(made) == 2

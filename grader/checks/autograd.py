@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.numeric import check_array
-from grader.checks.values import kind_of
+from grader.checks.values import kind_of, number, subject
 from grader.sandbox.harness.wire import TensorData
 
 
@@ -34,7 +34,7 @@ def check_tensor(got, expected, *, what: str, inputs: str | None = None,
     The dtype is judged by the bytes that arrived (decoded here); the tensor's own dtype and
     device labels are written in the student's process, so they can only fail the check,
     never pass it on their own."""
-    where = what + (f" for {inputs}" if inputs else "")
+    where = subject(what, inputs)
     if not isinstance(got, TensorData):
         raise InvalidOutput(f"{where}: expected a torch tensor, got {kind_of(got)}")
     if got.dtype != dtype or got.array.dtype != np.dtype(_BYTES_OF[dtype]):
@@ -51,9 +51,7 @@ def check_python_float(value, *, what: str) -> float:
     if type(value) is not float:
         hint = " (use .item() or float(...))" if isinstance(value, (TensorData, np.ndarray)) else ""
         raise InvalidOutput(f"{what}: expected a Python float, got {kind_of(value)}{hint}")
-    if not np.isfinite(value):
-        raise InvalidOutput(f"{what}: got {value}, expected a finite number")
-    return value
+    return number(value, where=what)
 
 
 # --- autograd used, read from the syntax tree ------------------------------------------------

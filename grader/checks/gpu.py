@@ -8,30 +8,31 @@ GPU before the call that is given device="cuda" (check_no_context_yet), a contex
 """
 from __future__ import annotations
 
-from grader import gpu
+from grader.gpu.decision import decision
+from grader.gpu.observation import Observation, observe
 from grader.checks.errors import CheckFailed
 
 
 def check_no_context_yet(student, *, what: str,
-                         observation: gpu.Observation | None = None) -> None:
+                         observation: Observation | None = None) -> None:
     """Fail if the student's worker already holds a CUDA context before `what` is called.
     Where the worker is not a process the grader started for this test (nbgrader's kernel is
     the student's own process, whose earlier cells may have used the GPU), there is no
     "before" to observe and nothing is checked."""
     if not student.worker_is_fresh():
         return
-    seen = gpu.observe(student.worker_host_pids()) if observation is None else observation
-    if gpu.decision().holds_context(seen):
+    seen = observe(student.worker_host_pids()) if observation is None else observation
+    if decision().holds_context(seen):
         raise CheckFailed(f"{what}: your code was already on the GPU before it was asked to be "
                           "(at import, or while building the model on the CPU); create tensors "
                           "on a device only when a function is given one")
 
 
 def check_used_gpu(student, *, what: str,
-                   observation: gpu.Observation | None = None) -> gpu.Observation:
+                   observation: Observation | None = None) -> Observation:
     """Fail unless the student's worker holds a CUDA context now; returns what was seen."""
-    seen = gpu.observe(student.worker_host_pids()) if observation is None else observation
-    if not gpu.decision().holds_context(seen):
+    seen = observe(student.worker_host_pids()) if observation is None else observation
+    if not decision().holds_context(seen):
         raise CheckFailed(f"{what}: your process never used the GPU (it holds no CUDA "
                           "context); put the model and the batches on the `device` you are given")
     return seen

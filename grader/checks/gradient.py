@@ -19,12 +19,10 @@ stays below 1e-7; every mistake this module recognises is above 1e-1.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.values import kind_of
+from grader.checks.values import array, number, subject
 
 H = 1e-6              # finite-difference step, float64
 GRAD_RTOL = 1e-5      # the largest relative error a correct gradient may show
@@ -42,31 +40,13 @@ FIT_RTOL = 1e-3       # how closely a wrong gradient must match a known mistake 
 
 def as_float_array(value, *, what: str, shape=None) -> np.ndarray:
     """The student's array, checked to be a finite float64 array (of `shape` if given)."""
-    if type(value) is not np.ndarray:
-        raise InvalidOutput(f"{what}: expected a numpy array, got {kind_of(value)}")
-    if shape is not None and value.shape != tuple(shape):
-        raise InvalidOutput(f"{what}: expected shape {tuple(shape)}, got {value.shape}")
-    if value.dtype != np.float64:
-        raise InvalidOutput(f"{what}: expected dtype float64 for float64 inputs, got "
-                            f"{value.dtype} (keep the inputs' dtype; a gradient check needs "
-                            "float64)")
-    if not np.isfinite(value).all():
-        raise InvalidOutput(f"{what}: contains NaN or inf; look for overflow, log(0) or 0/0")
-    return value
+    return array(value, where=what, shape=shape, dtype=np.float64,
+                 dtype_hint=" (keep the inputs' dtype; a gradient check needs float64)")
 
 
 def as_float(value, *, what: str) -> float:
     """The student's scalar (a Python number or a size-1 array), checked to be finite."""
-    if type(value) in (int, float):
-        number = float(value)
-    elif type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "biuf":
-        number = float(value.reshape(()))
-    else:
-        raise InvalidOutput(f"{what}: expected a number, got {kind_of(value)}"
-                            + (f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""))
-    if not math.isfinite(number):
-        raise InvalidOutput(f"{what}: got {number}; look for overflow, log(0) or 0/0")
-    return number
+    return number(value, where=what)
 
 
 # --------------------------------------------------------------------------------------
@@ -208,21 +188,15 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
     differs only by axes of length 1 (db as (nout,) or (1, nout)). Returns the largest
     relative error.
     """
-    where = what + (f" for {inputs}" if inputs else "")
+    where = subject(what, inputs)
     n = np.asarray(numerical, dtype=np.float64)
-    if type(analytic) is not np.ndarray:
-        raise InvalidOutput(f"{where}: expected a numpy array, got {kind_of(analytic)}")
-    a = analytic
-    if a.dtype.kind not in "fiu":
-        raise InvalidOutput(f"{where}: expected a float array, got dtype {a.dtype}")
+    a = array(analytic, where=where, kinds="fiu", finite=False)
     if a.shape != n.shape and allow_squeeze and a.size == n.size and \
             [d for d in a.shape if d != 1] == [d for d in n.shape if d != 1]:
         a = a.reshape(n.shape)
     if a.shape != n.shape:
         raise InvalidOutput(f"{where}: {_shape_cause(a.shape, n.shape, what, batch_size)}")
-    a = a.astype(np.float64)
-    if not np.isfinite(a).all():
-        raise InvalidOutput(f"{where}: contains NaN or inf; look for overflow, log(0) or 0/0")
+    a = array(a.astype(np.float64), where=where)        # finite
     err = relative_error(a, n)
     worst = float(err.max(initial=0.0))
     if worst <= rtol:

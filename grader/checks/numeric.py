@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.values import kind_of, subject
+from grader.checks.values import array, number, subject
 from grader.sandbox.errors import StudentException
 
 
@@ -54,23 +54,10 @@ def check_array(got, expected, *, what: str, inputs: str | None = None, rtol: fl
     """Type, shape, dtype, finiteness, then values; returns the student's array."""
     where = subject(what, inputs)
     expected = np.asarray(expected)
-    if type(got) is not np.ndarray:     # the wire gives base-class arrays; anything else is wrong
-        raise InvalidOutput(f"{where}: expected a numpy array, got {kind_of(got)}")
-    if got.shape != expected.shape:
-        hint = " (it looks transposed)" if got.shape == expected.shape[::-1] and got.ndim == 2 else ""
-        raise InvalidOutput(f"{where}: expected shape {expected.shape}, got {got.shape}{hint}")
-    want = np.dtype(dtype) if dtype is not None else expected.dtype
-    if got.dtype != want:
-        raise InvalidOutput(f"{where}: expected dtype {want}, got {got.dtype}"
-                            + (" (float inputs must keep their float dtype)"
-                               if want.kind == "f" and got.dtype.kind == "f" else ""))
-    if got.dtype.kind in "fc":
-        bad = ~np.isfinite(got)
-        if bad.any() and np.isfinite(expected).all():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            kind = "NaN" if np.isnan(got[idx]) else "inf"
-            raise InvalidOutput(f"{where}: {int(bad.sum())} of {got.size} values are NaN or inf "
-                                f"(first {kind} at index {idx}); look for overflow, log(0) or 0/0")
+    # NaN or inf is refused unless the expected values have some too (then values decide)
+    finite = expected.dtype.kind not in "fc" or bool(np.isfinite(expected).all())
+    array(got, where=where, shape=expected.shape,
+          dtype=np.dtype(dtype) if dtype is not None else expected.dtype, finite=finite)
     g = got.astype(np.float64) if got.dtype.kind in "biuf" else got
     e = expected.astype(np.float64) if expected.dtype.kind in "biuf" else expected
     if np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
@@ -95,20 +82,11 @@ def check_array(got, expected, *, what: str, inputs: str | None = None, rtol: fl
     raise CheckFailed("; ".join(lines))
 
 
-def _as_number(got, where: str) -> float:
-    if type(got) in (int, float):
-        return float(got)
-    if type(got) is np.ndarray and got.size == 1 and got.dtype.kind in "biuf":
-        return float(got.reshape(()))
-    raise InvalidOutput(f"{where}: expected a number, got {kind_of(got)}"
-                        + (f" of shape {got.shape}" if isinstance(got, np.ndarray) else ""))
-
-
 def check_scalar(got, expected, *, what: str, inputs: str | None = None, rtol: float = 1e-6,
                  atol: float = 1e-8, dtype=None) -> float:
     """A Python number or a 0-d/size-1 array; `dtype` also checks a numpy scalar's dtype."""
     where = subject(what, inputs)
-    value = _as_number(got, where)
+    value = number(got, where=where, finite=False)
     if dtype is not None and type(got) is np.ndarray and got.dtype != np.dtype(dtype):
         raise InvalidOutput(f"{where}: expected a {np.dtype(dtype)} number, got {got.dtype}")
     if not math.isfinite(value):

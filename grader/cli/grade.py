@@ -6,6 +6,7 @@ import contextlib
 import json
 from pathlib import Path
 
+from grader.cluster import on_cluster
 from grader.cli.common import (INSTALL_BWRAP, UserError, console_for, isolation_or_refuse,
                                progress_bar, reduced_allowed)
 
@@ -97,7 +98,8 @@ def cmd_grade(args) -> int:
             progress.start()
         with stack:
             summaries, skipped = grade_class(subs, out, jobs=jobs, resume=not args.no_resume,
-                                             on_done=on_done, on_skip=on_skip, dask=client)
+                                             on_done=on_done, on_skip=on_skip,
+                                             run=on_cluster(client) if client else None)
     except OutputLocked as exc:
         raise UserError(str(exc)) from None
     except Interrupted as exc:

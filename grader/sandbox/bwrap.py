@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import gpu as gpus
+from grader.gpu import devices as gpus
 from grader.sandbox import view
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"

@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader import gpu as gpus
+from grader.gpu import devices as gpus
+from grader.gpu.observation import observe
 from grader.sandbox import errors
 from grader.sandbox import zygote as zygotes
 from grader.sandbox.harness.wire import Handle
@@ -19,8 +20,8 @@ class Session:
     """One submission's sandbox as the suite uses it: lazily (re)started worker, verdicts."""
 
     def __init__(self, submission_dir: Path, modules, limits: Limits, *, log_dir: Path,
-                 preimport=("numpy",), warm_imports=(), seed: int = 0, budget: float = 600.0, gpu: bool = False,
-                 forbidden: tuple[str, ...] = (), gpu_slots=None, factory=None):
+                 preimport=("numpy",), warm_imports=(), seed: int = 0, budget: float = 600.0,
+                 gpu=None, forbidden: tuple[str, ...] = (), factory=None):
         # factory(session) -> a started worker: `sandboxed` (below) by default; the nbgrader
         # kernel's in-process worker is the other one (grader/sandbox/in_process.py)
         self.factory = factory or sandboxed
@@ -28,9 +29,10 @@ class Session:
         self.limits, self.log_dir, self.preimport = limits, Path(log_dir), tuple(preimport)
         # imported by the zygote only (once per grading process), never by a cold worker
         self.warm_imports = tuple(warm_imports)
-        # gpu: the assignment asks for GPU workers; they are given only where the one GPU
-        # decision (grader.gpu) says GPU tests run here, or to the probe (gpu_slots given)
-        self.seed, self.budget, self.gpu, self.gpu_slots = seed, budget, gpu, gpu_slots
+        # gpu: None for CPU workers; else the GPU decision its workers run under (a
+        # grader.gpu.Decision that says they do: its slots, and what counts as a context).
+        # The caller decides (grader.plugin, the probe); the sandbox never asks.
+        self.seed, self.budget, self.gpu = seed, budget, gpu
         self.forbidden = tuple(forbidden)      # libraries absent from the worker's view
         self.timeout = limits.call_timeout
         self.worker: Worker | None = None
@@ -96,8 +98,7 @@ class Session:
         self._charge_budget()
         started = time.monotonic()
         timeout = timeout or self.timeout
-        decided = gpus.known()
-        watch_context = worker.gpu and not worker.context_seen and decided is not None
+        watch_context = worker.gpu and not worker.context_seen
         if watch_context:
             # the call that creates the CUDA context gets the time context creation takes
             timeout += gpus.CONTEXT_SECONDS
@@ -106,8 +107,8 @@ class Session:
         finally:
             self.used += time.monotonic() - started
             if watch_context and worker.alive:
-                seen = gpus.observe(worker.host_pids(), per_process=False)
-                worker.context_seen = decided.holds_context(seen)
+                seen = observe(worker.host_pids(), per_process=False)
+                worker.context_seen = self.gpu.holds_context(seen)
         if "error" in reply:
             if reply["error"].get("kind") in ("cuda oom", "cuda error"):
                 self.close()       # a CUDA context after an error is unusable: a fresh worker
@@ -137,12 +138,13 @@ class Session:
 def sandboxed(session: Session) -> Worker:
     """The sandboxed worker of a submission: forked by the zygote where it can be, else
     started cold (a GPU worker, no bubblewrap, GRADER_ZYGOTE=0, a zygote that failed)."""
-    gpu = session.gpu and (session.gpu_slots is not None or gpus.decision().ok)
+    gpu = session.gpu is not None and session.gpu.ok
     worker = None
     if zygotes.usable(gpu):
         worker = session.start(zygotes.ForkedWorker, session.preimport + session.warm_imports)
     if worker is None:
-        worker = session.start(Worker, session.preimport, gpu=gpu, gpu_slots=session.gpu_slots)
+        worker = session.start(Worker, session.preimport, gpu=gpu,
+                               gpu_slots=list(session.gpu.slots) if gpu else None)
     return worker
 
 
@@ -212,6 +214,20 @@ def _student_error(info: dict, request: dict) -> Exception:
     else:
         text_ = f"{type_name}: {message}"
     return errors.StudentException(text_, type_name=type_name, mro=mro, traceback=tb)
+
+
+class WorkerCache:
+    """The `worker_cache` fixture: values a suite computes once per live worker of the
+    submission (a model trained by the student's code, say) for the tests that share them.
+    Forgotten when the worker restarts (after a timeout or a crash, before a GPU test), so no
+    value outlives the process that made it."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def get(self, key, make):
+        """make() for this worker, computed on the first request of `key`."""
+        return self._session.remembered(key, make)
 
 
 class RemoteObject:
@@ -328,10 +344,6 @@ class RemoteObject:
         restarts for a GPU test (False in nbgrader's kernel: the student's own process)."""
         worker = object.__getattribute__(self, "_session").ensure_worker()
         return worker.own_process
-
-    def remembered(self, key, make):
-        """The submission's cache (Session.remembered): make() once per live worker."""
-        return object.__getattribute__(self, "_session").remembered(key, make)
 
     def reseed(self, seed: int) -> None:
         """Seed random, numpy and torch in the worker (before every training check)."""

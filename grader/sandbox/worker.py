@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import gpu as gpus
+from grader.gpu import devices as gpus
 from grader.sandbox import errors, uids
 from grader.sandbox.bwrap import (HARNESS_DIR, NAMESPACES_NOTE, UNSHARE, isolation_mode,
                                   process_tree, sandbox_args, sandbox_view, worker_environment)
@@ -89,7 +89,7 @@ class Worker:
         self.modules, self.limits, self.preimport = list(modules), limits, list(preimport)
         # GPU settings (a device, no RLIMIT_AS) only where a CUDA GPU really is; elsewhere a
         # `gpu = true` assignment keeps the normal limits. `gpu_slots`: the devices it may
-        # take (gpu.Decision.slots; the probe passes its own).
+        # take (the session's gpu.Decision.slots; the probe passes its own).
         self.seed, self.gpu = seed, bool(gpu and gpus.gpu_nodes())
         self.gpu_slots = gpu_slots
         self.gpu_lock: gpus.SlotLock | None = None
@@ -133,7 +133,7 @@ class Worker:
         if self.gpu:
             # one GPU worker per device at a time: wait for a free one (the wait is the
             # grader's, not the student's: Session does not charge it)
-            candidates = self.gpu_slots if self.gpu_slots is not None else gpus.decision().slots
+            candidates = self.gpu_slots or ()
             try:
                 self.gpu_lock = gpus.acquire(list(candidates))
             except gpus.GpuQueryError as exc:

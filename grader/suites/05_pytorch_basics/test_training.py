@@ -67,10 +67,10 @@ def train_mnist(student, seed) -> Trained:
     return Trained(model, history, before, *split)
 
 
-def trained(student, rng) -> Trained:
+def trained(student, rng, worker_cache) -> Trained:
     """The submission's trained MLP: trained once per worker, by the first test that asks."""
     seed = int(rng.integers(2**31))
-    return student.remembered("mnist", lambda: train_mnist(student, seed))
+    return worker_cache.get("mnist", lambda: train_mnist(student, seed))
 
 
 def cross_entropy(logits, y):
@@ -101,9 +101,9 @@ def check_history(history, epochs, what):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(120)
-def test_train_returns_a_decreasing_loss_per_epoch(student, rng):
+def test_train_returns_a_decreasing_loss_per_epoch(student, rng, worker_cache):
     """train returns one mean loss per epoch, and the model's loss really decreases"""
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     losses = check_history(t.history, EPOCHS, WHAT)
     if not losses[-1] < losses[0]:
         raise CheckFailed(f"{WHAT}: the loss did not decrease (epoch 1: {losses[0]:.4g}, "
@@ -230,9 +230,9 @@ def test_train_reports_the_mean_cross_entropy_of_the_logits(student, rng):
 
 @pytest.mark.points(4)
 @pytest.mark.deadline(120)
-def test_trained_mlp_reaches_the_accuracy_threshold(student, rng, credit):
+def test_trained_mlp_reaches_the_accuracy_threshold(student, rng, credit, worker_cache):
     """the trained MLP reaches the accuracy threshold on the hidden MNIST test digits"""
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     logits = logits_of(t.model, perturb_images(t.x_test, rng), WHAT)
     accuracy = float(np.mean(logits.argmax(axis=1) == t.y_test))
     award_tiers(credit, accuracy, TIERS, what=WHAT)
@@ -248,9 +248,9 @@ def grads_of(model):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(120)
-def test_evaluate_uses_eval_mode(student, rng):
+def test_evaluate_uses_eval_mode(student, rng, worker_cache):
     """evaluate uses model.eval(): the accuracy of the logits with dropout off, every time"""
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     x, y = evaluation_set(t)
     what = "evaluate(model, X, y, device='cpu') on 1000 training digits, after training"
     want = float(np.mean(logits_of(t.model, x, what).argmax(axis=1) == y))
@@ -269,12 +269,12 @@ def test_evaluate_uses_eval_mode(student, rng):
 
 @pytest.mark.points(0)
 @pytest.mark.deadline(120)
-def test_evaluate_runs_without_gradients(student, rng):
+def test_evaluate_runs_without_gradients(student, rng, worker_cache):
     """advice, no points: evaluate runs under torch.no_grad() and leaves the gradients alone"""
     # Gradient mode leaves no trace outside the student's process: this is read from the
     # worker's forward log and the model's .grad, both reported by that process, so it can
     # only give advice (ARCHITECTURE.md, the trust rule).
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     x, y = evaluation_set(t)
     what = "evaluate(model, X, y, device='cpu')"
     before = grads_of(t.model)
@@ -290,9 +290,9 @@ def test_evaluate_runs_without_gradients(student, rng):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(120)
-def test_predict_gives_the_labels_of_the_largest_logits(student, rng):
+def test_predict_gives_the_labels_of_the_largest_logits(student, rng, worker_cache):
     """predict returns int64 labels, computed in eval mode without gradients"""
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     x = t.x_test[:500]
     what = "predict(model, X, device='cpu') on 500 test digits"
     want = logits_of(t.model, x, what).argmax(axis=1)
@@ -326,12 +326,12 @@ def test_train_switches_to_training_mode(student, reference, rng):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(60)
-def test_device_argument_is_used(student, rng):
+def test_device_argument_is_used(student, rng, worker_cache):
     """train, evaluate and predict use the device they are given, not the best one available"""
     # torch reports a CUDA GPU here (faked in the student's process for these calls): code
     # that ignores device="cpu" tries to use the GPU and fails; on a GPU machine it would
     # silently train on the GPU, which the forward log shows.
-    t = trained(student, rng)
+    t = trained(student, rng, worker_cache)
     x, y = small_set(t)
     student.reseed(int(rng.integers(2**31)))
     model = student.MLP(784, [16], 10)

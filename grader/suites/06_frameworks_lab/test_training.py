@@ -70,7 +70,7 @@ def check_history(history, epochs, what):
     return values
 
 
-def trained(student, rng, name):
+def trained(student, rng, worker_cache, name):
     """The student's model for one run, trained by the student's fit; kept for this
     submission's worker."""
     seed = int(rng.integers(2**31))
@@ -82,7 +82,7 @@ def trained(student, rng, name):
         model = student.build_model(problem, hidden)
         history = student.fit(model, split.x_train, split.y_train, epochs, lr)
         return model, history
-    return student.remembered(("fit", name), train)
+    return worker_cache.get(("fit", name), train)
 
 
 def outputs(model, x, n_out, what):
@@ -98,11 +98,11 @@ def outputs(model, x, n_out, what):
 @pytest.mark.points(3)
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.deadline(DEADLINE[run[0]]))
                                   for name, run in RUNS.items()])
-def test_accuracy_on_the_hidden_test_split(student, rng, credit, name):
+def test_accuracy_on_the_hidden_test_split(student, rng, credit, name, worker_cache):
     """accuracy on the hidden test split"""
     problem, hidden, epochs, lr, tiers = RUNS[name]
     split = split_of(problem)
-    model, history = trained(student, rng, name)
+    model, history = trained(student, rng, worker_cache, name)
     what = describe(name)
     check_history(history, epochs, what)
     x_test = split.x_test if problem == "iris" else perturb_images(split.x_test, rng)
@@ -113,10 +113,10 @@ def test_accuracy_on_the_hidden_test_split(student, rng, credit, name):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(60)
-def test_fit_returns_a_decreasing_loss_per_epoch(student, rng):
+def test_fit_returns_a_decreasing_loss_per_epoch(student, rng, worker_cache):
     """fit returns one loss per epoch, and it decreases"""
     name = "iris multi-layer"
-    model, history = trained(student, rng, name)
+    model, history = trained(student, rng, worker_cache, name)
     losses = check_history(history, RUNS[name][2], describe(name))
     if not losses[-1] < losses[0]:
         raise CheckFailed(f"{describe(name)}: the loss did not decrease (epoch 1: "
@@ -161,10 +161,10 @@ def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
 
 @pytest.mark.points(2)
 @pytest.mark.deadline(60)
-def test_predict_gives_the_class_of_the_largest_output(student, rng):
+def test_predict_gives_the_class_of_the_largest_output(student, rng, worker_cache):
     """predict returns integer labels: the class with the largest output"""
     name = "iris multi-layer"
-    model, _ = trained(student, rng, name)
+    model, _ = trained(student, rng, worker_cache, name)
     split = iris_split()
     what = f"predict(model, X) for the model of {describe(name)}"
     want = outputs(model, split.x_test, 3, what).argmax(axis=1)
