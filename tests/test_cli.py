@@ -157,16 +157,14 @@ def test_not_on_a_terminal_the_run_is_quiet(graded):
 
 
 def test_the_progress_bar_shows_an_eta_on_a_terminal(monkeypatch):
-    from rich.progress import TimeRemainingColumn
-
-    from grader.cli import common
+    from grader.cli import progress as progress_module
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    progress = common.progress_bar(10, "grading")
-    assert any(isinstance(c, TimeRemainingColumn) for c in progress.columns)
+    progress, tracker = progress_module.class_progress_bar([("a", "01")] * 10, 2)
+    assert any(type(c).__name__ == "Eta" for c in progress.columns)
     assert progress.console.stderr              # never on stdout, which --json keeps for itself
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert common.progress_bar(10, "grading") is None
+    assert progress_module.class_progress_bar([("a", "01")] * 10, 2)[0] is None
 
 
 def test_json_prints_one_document_and_nothing_else_on_stdout(graded, tmp_path):
@@ -323,3 +321,87 @@ def test_the_engine_writes_only_results_and_a_run_renders_each_page_once(tmp_pat
     assert cli.main(["grade", str(cls), "--out", str(out), "-j", "1"]) == 0
     assert sorted(rendered) == ["alice", "bob"]
     assert all((out / s / ID / "feedback.html").is_file() for s in ("alice", "bob"))
+
+
+def test_the_eta_uses_the_mean_time_of_the_same_assignment():
+    # Two 1 s numpy submissions, then a 60 s training one: one rate for all (rich's ETA)
+    # promised seconds for the remaining training submission; the mean of its own
+    # assignment promises a minute.
+    from grader.cli.progress import ClassProgress
+
+    now = [0.0]
+    todo = [("a", "01"), ("b", "01"), ("a", "05"), ("b", "05"), ("c", "01")]
+    p = ClassProgress(todo, jobs=1, clock=lambda: now[0])
+    assert p.eta() is None                                    # nothing finished yet
+    for key, seconds in ((("a", "01"), 1.0), (("b", "01"), 1.0), (("a", "05"), 60.0)):
+        p.running()
+        now[0] += seconds
+        p.finished(key, seconds)
+    assert p.eta() == pytest.approx(60.0 + 1.0)              # b/05 (60 s) and c/01 (1 s)
+    now[0] += 20.0                                            # b/05 has run 20 s
+    assert p.eta() == pytest.approx(40.0 + 1.0)
+    assert p.now_text() == "b/05 20 s"
+    two = ClassProgress(todo, jobs=2, clock=lambda: now[0])
+    two.finished(("a", "01"), 2.0)
+    assert two.eta() == pytest.approx(4 * 2.0 / 2)            # 4 left, 2 processes
+    assert two.now_text().endswith("+1")                      # two in progress
+
+
+def test_the_progress_line_names_the_submission_in_progress_and_fits_80_columns(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from grader.cli.progress import ClassProgress, progress_for
+
+    now = [0.0]
+    tracker = ClassProgress([("a_student_with_a_long_name", "04_mnist_own_framework")] * 1,
+                            jobs=1, clock=lambda: now[0])
+    tracker.running()
+    now[0] = 75.0
+    console = Console(file=io.StringIO(), width=80, force_terminal=False)
+    progress = progress_for(tracker, console=console)
+    with console.capture() as captured:
+        console.print(progress.get_renderable())
+    text = captured.get()
+    assert "75 s" in text and "a_student_with_a_long" in text
+    assert all(len(row) <= 80 for row in text.splitlines())
+
+
+def _class_results(students, assignments):
+    from grader.grading import failed_result
+    from grader.submissions import Submission
+
+    results = []
+    for i, student in enumerate(students):
+        for a in assignments:
+            r = failed_result(Submission(student, a, Path(".")), "x")
+            if i:                                   # the first student is ungradable
+                r["score"], r["extra_data"]["verdict"] = r["max_score"] - i, "graded"
+                r["extra_data"]["internal_errors"] = 0
+            results.append(r)
+    return results
+
+
+def test_the_summary_and_the_gradebook_fit_80_columns_and_keep_names_whole(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from grader.course import list_assignments
+    from grader.reports import print_gradebook, print_summary
+
+    assignments = list_assignments()
+    results = _class_results(["ann", "bob", "carmen"], assignments)
+    for width in (80, 200):
+        console = Console(file=io.StringIO(), width=width, record=True)
+        print_summary(results, console)
+        print_gradebook(tmp_path, console, results=results)
+        text = console.export_text()
+        assert max(len(row) for row in text.splitlines()) <= width
+        for a in assignments:                       # never broken over lines
+            assert a in text, (width, a)
+        assert "ann" in text and "carmen" in text
+        assert "…" not in text                      # no cell or header cut short
+        # narrow: the gradebook names the assignments by number, their names listed below
+        assert ("01=01_numpy_forward" in text) == (width == 80)

@@ -200,6 +200,23 @@ def test_feedback_pages_of_a_class_hold_each_students_own_data_only(tmp_path):
     assert "[02\\_backprop](02_backprop/feedback.html) | 8 / 8" in (tmp_path / "bob" / "feedback.md").read_text()
 
 
+def test_a_students_overview_has_the_total_titles_dates_and_a_named_note_column(tmp_path):
+    write_submission_outputs(tmp_path, make_result("bob", "01_numpy_forward", 7.5, 10.0))
+    write_submission_outputs(tmp_path, make_result("bob", "02_perceptron", 8.0, 8.0))
+    write_submission_outputs(tmp_path, make_result("carol", "01_numpy_forward", 9.0, 10.0,
+                                                   verdict="ungradable", reason="no file"))
+    reports.write_feedback_pages(tmp_path)
+    bob = (tmp_path / "bob" / "feedback.html").read_text()
+    assert "15.5 / 18" in bob                                 # the total
+    assert "Numpy forward pass" in bob and "The perceptron" in bob   # titles
+    assert "2026-11-23" in bob                                # the day each was graded
+    assert "<th></th>" not in bob and "<th>Note</th>" not in bob     # no empty column
+    carol = (tmp_path / "carol" / "feedback.html").read_text()
+    assert "<th>Note</th>" in carol and "could not be graded" in carol
+    assert "0 / 10" in carol                                  # ungradable counts 0
+    assert "15.5 / 18" in (tmp_path / "bob" / "feedback.md").read_text()
+
+
 def test_write_feedback_pages_rewrites_only_what_changed_and_applies_release(tmp_path):
     write_submission_outputs(tmp_path, make_result(score=3.0, max_score=11.0, tests=hidden_tests()))
     page = tmp_path / "alice" / "01_numpy_forward" / "feedback.html"

@@ -1,5 +1,5 @@
 """What the commands share: the user's errors (one line, a non-zero exit), the console, the
-progress bar, the isolation a run may use, and reading a grades folder."""
+isolation a run may use, and reading a grades folder."""
 from __future__ import annotations
 
 import os
@@ -19,22 +19,6 @@ def console_for(stderr: bool = False):
     # A fixed width when piped (CI logs, files): rich would otherwise squeeze tables to 80.
     width = None if (sys.stderr if stderr else sys.stdout).isatty() else 160
     return Console(stderr=stderr, highlight=False, width=width)
-
-
-def progress_bar(total: int, label: str):
-    """A rich progress bar with an ETA on stderr when it is a terminal; None (quiet) otherwise."""
-    from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn,
-                               TimeRemainingColumn)
-
-    if not sys.stderr.isatty():
-        return None
-    # On stderr, so that stdout holds only the command's output (one JSON document with --json).
-    progress = Progress("[progress.description]{task.description}", BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), "eta", TimeRemainingColumn(),
-                        console=Console(stderr=True), transient=True)
-    progress.add_task(label, total=total)
-    return progress
 
 
 INSTALL_BWRAP = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass "

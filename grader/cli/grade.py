@@ -8,7 +8,8 @@ from pathlib import Path
 
 from grader.cluster import on_cluster
 from grader.cli.common import (INSTALL_BWRAP, UserError, console_for, isolation_or_refuse,
-                               progress_bar, reduced_allowed)
+                               reduced_allowed)
+from grader.cli.progress import class_progress_bar
 
 
 def show_where(out: Path, console) -> None:
@@ -81,15 +82,17 @@ def cmd_grade(args) -> int:
         isolation = isolation_or_refuse(getattr(args, "allow_reduced_isolation", False))
         if isolation != "bubblewrap":
             console.print(f"[yellow]warning:[/] grading in {escape(isolation)}")
-    progress = progress_bar(len(subs), "grading")
+    progress, tracker = class_progress_bar([(s.student, s.assignment) for s in subs], jobs)
     done = []
 
     def on_done(summary):
         done.append(summary)
+        tracker.finished((summary["student"], summary["assignment"]), summary.get("time"))
         if progress:
             progress.advance(progress.task_ids[0])
 
     def on_skip(sub):
+        tracker.skipped((sub.student, sub.assignment))
         if progress:
             progress.advance(progress.task_ids[0])
 

@@ -96,6 +96,7 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
         "assignment": assignment_of(result),
         "score": "0" if ungradable else format_score(score),
         "max_score": format_score(max_score),
+        "points": 0.0 if ungradable else score, "max_points": max_score,    # as numbers
         "ungradable": ungradable,
         "reason": str(extra.get("reason") or ""),
         # how the handed-in files were read: which file was graded, links not followed
@@ -138,17 +139,35 @@ def write_submission_outputs(out_dir: Path, result: dict) -> Path:
     return write_results(out_dir, result)
 
 
+def assignment_title(assignment: str) -> str:
+    """The title in the assignment's settings ("" for one this course does not know)."""
+    from grader.course import load_assignment
+
+    try:
+        return str(load_assignment(assignment).settings.get("title") or "")
+    except Exception:  # noqa: BLE001  a page never fails for a title
+        return ""
+
+
 def student_context(student: str, results: list[dict], release_hidden: bool = False) -> dict:
-    """One student's scores per assignment, as their feedback pages show them."""
+    """One student's overview: per assignment its title, the score the student may see, the
+    day it was graded and the link to its page; and the total of those scores."""
     rows = []
+    total = total_max = 0.0
     for r in sorted(results, key=assignment_of):
         page = feedback_context(r, release_hidden)
-        rows.append({"assignment": page["assignment"], "score": page["score"], "max_score": page["max_score"],
+        total += page["points"]
+        total_max += page["max_points"]
+        rows.append({"assignment": page["assignment"], "title": assignment_title(page["assignment"]),
+                     "score": page["score"], "max_score": page["max_score"],
+                     "graded": page["graded_at"][:10],
                      "link": f"{quote(page['assignment'])}/feedback.html",
                      "note": ("could not be graded" if page["ungradable"] else
                               "some tests will be re-graded" if page["needs_regrade"] else
                               "more tests released after the due date" if page["withheld_note"] else "")})
-    return {"student": student, "rows": rows}
+    return {"student": student, "rows": rows, "total": format_score(total),
+            "total_max": format_score(total_max),
+            "any_note": any(row["note"] for row in rows)}
 
 
 def write_feedback_pages(out_dir: Path, results: list[dict] | None = None, release_hidden: bool = False,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.reports.files import atomic_write_text
+from grader.reports.stats import fits
 from grader.reports.results import (assignment_of, collect_results, extra_of, format_score,
                                     internal_error_count, is_ungradable, number, student_of)
 
@@ -138,32 +139,62 @@ def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | Non
     if results is None:
         results = collect_results(out_dir, warnings)
     gradebook = build_gradebook(results, assignment_ids)
-    table = Table(title=f"Gradebook: {out_dir}")
-    for name in gradebook.header():
-        table.add_column(name, justify="left" if name == "student" else "right")
-    flagged = False
-    for row in gradebook.rows:
-        # Text, not markup strings: a student name like "[red]x" must print as itself.
-        cells = [Text(row.student)]
-        for a in gradebook.assignment_ids:
-            cell = row.cells.get(a)
-            if cell is None:
-                cells.append(Text(""))
-            elif cell.ungradable:
-                cells.append(Text(f"{cell.text()} (ungradable)", style="red"))
-            elif cell.needs_regrade:
-                cells.append(Text(f"{cell.text()} (needs re-grade)", style="yellow"))
-            else:
-                cells.append(Text(cell.text()))
-            flagged = flagged or (cell is not None and (cell.ungradable or cell.needs_regrade))
-        cells += [Text(format_score(row.total)), Text(format_score(row.max_total))]
-        table.add_row(*cells)
-    if flagged:
-        table.caption = "ungradable: scored 0, see the feedback for why; needs re-grade: the grader failed on some tests"
-    console.print(table)
+    flagged = any(c.ungradable or c.needs_regrade for row in gradebook.rows
+                  for c in row.cells.values())
+
+    def table(short: bool):
+        # short (a narrow terminal): columns named by the assignment's number, "!" for
+        # ungradable and "?" for needs re-grade, the full names listed below the table
+        t = Table(title=f"Gradebook: {out_dir}")
+        for name in gradebook.header():
+            label = short_name(name) if short else name
+            t.add_column(label, justify="left" if name == "student" else "right")
+        for row in gradebook.rows:
+            # Text, not markup strings: a student name like "[red]x" must print as itself.
+            cells = [Text(row.student)]
+            for a in gradebook.assignment_ids:
+                cell = row.cells.get(a)
+                if cell is None:
+                    cells.append(Text(""))
+                elif cell.ungradable:
+                    cells.append(Text(cell.text() + ("!" if short else " (ungradable)"),
+                                      style="red"))
+                elif cell.needs_regrade:
+                    cells.append(Text(cell.text() + ("?" if short else " (needs re-grade)"),
+                                      style="yellow"))
+                else:
+                    cells.append(Text(cell.text()))
+            cells += [Text(format_score(row.total)), Text(format_score(row.max_total))]
+            t.add_row(*cells)
+        if flagged:
+            t.caption = ("!: ungradable (scored 0), ?: needs re-grade; see the feedback" if short
+                         else "ungradable: scored 0, see the feedback for why; needs re-grade: "
+                              "the grader failed on some tests")
+        return t
+
+    wide = table(short=False)
+    if fits(console, wide):
+        console.print(wide)
+    else:
+        console.print(table(short=True))
+        renamed = [(short_name(a), a) for a in gradebook.header()
+                   if short_name(a) != a and a != "max_total"]
+        console.print(Text("; ".join(f"{short}={name}" for short, name in renamed)))
     for message in warnings:
         console.print(Text(f"warning: {message}", style="yellow"))
     return gradebook
+
+
+def short_name(column: str) -> str:
+    """A gradebook column's name on a narrow terminal: an assignment by its number
+    ("05_pytorch_basics" -> "05"); "max_total" -> "max"; the rest as it is."""
+    if column == "max_total":
+        return "max"
+    head, _, rest = column.partition("_")
+    if head.isdigit() and rest:
+        late = " (before late penalty)"
+        return head + ("*" if column.endswith(late) else "")
+    return column
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

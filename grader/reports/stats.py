@@ -65,21 +65,47 @@ def failures_text(stats: dict) -> str:
     return ", ".join(f"{v} {f['submissions']}" for v, f in stats["failures"].items())
 
 
+def fits(console, table) -> bool:
+    """Whether `table` fits the console's width without wrapping a cell."""
+    from rich.measure import Measurement
+
+    unbounded = console.options.update(max_width=10_000)
+    return Measurement.get(console, unbounded, table).maximum <= console.width
+
+
 def print_summary(results: list[dict], console=None) -> list[dict]:
-    """The class in one table: per assignment the mean, median, full marks and failures by verdict."""
+    """The class in one table: per assignment the mean, median, full marks and failures by
+    verdict. Where that is wider than the terminal (80 columns, say), the columns get short
+    names and the failures are listed below the table, a line per assignment."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     console = console or Console()
     stats = class_stats(results)
-    table = Table(title="Summary per assignment")
-    for name in ("assignment", "submissions", "mean", "median", "max", "full marks", "ungradable",
-                 "failures by verdict (submissions)"):
-        table.add_column(name, justify="left" if name.startswith(("assignment", "failures")) else "right")
-    for st in stats:
-        table.add_row(Text(st["assignment"]), str(st["submissions"]), format_score(st["mean"]),
-                      format_score(st["median"]), format_score(st["max_score"]), str(st["full_marks"]),
-                      str(st["ungradable"]), Text(failures_text(st)))
-    console.print(table)
+
+    def table(names, failures: bool):
+        t = Table(title="Summary per assignment")
+        for i, name in enumerate(names):
+            t.add_column(name, justify="left" if i == 0 or name.startswith("failures") else "right",
+                         no_wrap=i == 0)
+        for st in stats:
+            cells = [Text(st["assignment"]), str(st["submissions"]), format_score(st["mean"]),
+                     format_score(st["median"]), format_score(st["max_score"]),
+                     str(st["full_marks"]), str(st["ungradable"])]
+            t.add_row(*cells, *([Text(failures_text(st))] if failures else []))
+        return t
+
+    wide = table(("assignment", "submissions", "mean", "median", "max", "full marks", "ungradable",
+                  "failures by verdict (submissions)"), failures=True)
+    if fits(console, wide):
+        console.print(wide)
+        return stats
+    console.print(table(("assignment", "subs", "mean", "median", "max", "full", "ungr."),
+                        failures=False))
+    listed = [st for st in stats if st["failures"]]
+    if listed:
+        console.print("failures by verdict (submissions):")
+        for st in listed:
+            console.print(Text(f"  {st['assignment']}: {failures_text(st)}"))
     return stats
