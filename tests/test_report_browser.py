@@ -149,6 +149,41 @@ def test_a_feedback_page_renders_its_tests_and_explanations(browser, tmp_path):
     legend = texts(browser, "dt")
     assert legend == ["pass", "wrong answer", "timeout"]
     open_page(browser, out / "bob" / "feedback.html")
-    assert texts(browser, "tbody tr") == ["01_numpy_forward 2 / 6", "02_perceptron 4.5 / 6"]
+    # each assignment with its title, score and the day graded; the total below
+    rows = texts(browser, "tbody tr")
+    assert [r.split(" 20")[0] for r in rows] == ["01_numpy_forward Numpy forward pass 2 / 6",
+                                                 "02_perceptron The perceptron 4.5 / 6"]
+    assert texts(browser, "tfoot tr") == ["Total 6.5 / 12"]
     browser.find_element("link text", "02_perceptron").click()
     assert browser.find_element("tag name", "h1").text == "Feedback: 02_perceptron"
+
+
+def test_the_report_opens_with_a_gradebook_that_sorts_links_and_fits_1280_px(browser, tmp_path):
+    out = a_class(tmp_path / "grades")
+    browser.set_window_size(1280, 900)
+    open_page(browser, out / "report.html")
+    browser.save_screenshot(str(tmp_path / "report-1280.png"))     # for a person to look at
+    book = cells(browser, "#gradebook-table")
+    # every student; dave (ungradable) first; a cell is the score of its assignment
+    assert [row[0] for row in book] == ["dave", "alice", "bob", "carol"]
+    assert book[0][-1] == "ungradable" and book[2][1:3] == ["2 / 6", "4.5 / 6"]
+    header = browser.find_elements("css selector", "#gradebook-table thead th")
+    header[-2].click()                                  # total, ascending
+    totals = [row[-2] for row in cells(browser, "#gradebook-table")]
+    assert totals == sorted(totals, key=lambda t: float(t.split(" / ")[0]))
+    header[-2].click()                                  # and descending
+    assert [row[-2] for row in cells(browser, "#gradebook-table")] == totals[::-1]
+    # per test, the students who failed it, a click away
+    failing = browser.find_elements("css selector", "table.tests details")
+    assert failing
+    failing[0].click()
+    assert failing[0].find_elements("css selector", "a")
+    # nothing is wider than the window
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 1280
+    # the links resolve: a student's overview, then a submission's page
+    browser.find_element("link text", "bob").click()
+    assert browser.find_element("tag name", "h1").text == "Feedback: bob"
+    browser.back()
+    browser.find_element("css selector", "#gradebook-table a[href='alice/02_perceptron/feedback.html']").click()
+    assert browser.find_element("tag name", "h1").text == "Feedback: 02_perceptron"
+    browser.save_screenshot(str(tmp_path / "feedback-1280.png"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 import os
@@ -393,7 +394,9 @@ def test_class_report_has_plots_verdict_counts_ungradable_and_regrade_lists(tmp_
     assert "<td>relu: backward</td><td></td><td>2</td><td>1</td><td>0%</td>" in html
     assert '<a href="bob/01_numpy_forward/feedback.html">bob</a>' in html
     assert '<a href="dave/01_numpy_forward/feedback.html">dave</a>: 1 internal grader error' in html
-    assert "<script" not in html
+    # the report's one script is its own table sorting; nothing from a submission runs
+    assert html.count("<script") == 1 and "<script>\n// Sorting of the tables" in html
+    assert SCRIPT not in html
 
 
 def test_class_report_without_matplotlib_has_tables_and_a_note(tmp_path, monkeypatch):
@@ -516,3 +519,18 @@ def test_export_refuses_a_student_id_a_spreadsheet_would_run_as_a_formula(fmt):
     results[0]["extra_data"]["student"] = "=HYPERLINK(\"http://x\")"
     with pytest.raises(ValueError, match="starts like a spreadsheet formula"):
         reports.export_text(results, fmt)
+
+
+def test_the_class_report_starts_with_a_gradebook_of_every_student(tmp_path):
+    out = class_report_folder(tmp_path)
+    html = write_class_report(out).read_text()
+    start = html.index('<table id="gradebook-table"')
+    book = html[start:html.index("</table>", start)]
+    rows = re.findall(r'<tr><td><a href="([^"/]+)/feedback.html">.*?class="flags">([^<]*)</td></tr>',
+                      book)
+    students = [s for s, _ in rows]
+    assert sorted(students) == sorted({r.parent.parent.name for r in out.glob("*/*/results.json")})
+    assert start < html.index('id="summary"')
+    # students with an ungradable submission or one that needs a re-grade come first
+    flagged = [bool({"ungradable", "needs re-grade"} & set(f.split(", "))) for _, f in rows]
+    assert any(flagged) and flagged == sorted(flagged, reverse=True)

@@ -16,7 +16,7 @@ from grader.reports.results import (assignment_of, collect_results, extra_of, fo
                                     verdict_of)
 from grader.reports.stats import assignment_stats, by_assignment, failures_text, ordered_verdicts
 from grader.reports.templates import html_env
-from grader.vocabulary import NOT_COUNTED
+from grader.vocabulary import NOT_COUNTED, NOT_FAILURES
 
 
 SLOWEST = 10  # submissions listed in the class report's "slowest" table
@@ -54,15 +54,26 @@ def _histogram_png(Figure, graded: list[float], ungradable: list[float], max_sco
     return _png_base64(figure)
 
 
+def rate_color(percent: float) -> str:
+    """A pass rate's colour: red below 50%, amber below 80%, green from 80%."""
+    return "#c44e52" if percent < 50 else "#dd8452" if percent < 80 else "#55a868"
+
+
 def _barh_png(Figure, names: list[str], values: list[float], title: str, xlabel: str,
-              xmax: float | None = None, color: str = "#55a868") -> str:
+              xmax: float | None = None, color=None) -> str:
+    """A horizontal bar chart; `color`: one colour, or a function of the value (a rate).
+    Long names wrap over lines; none is cut."""
+    import textwrap
+
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(7, 0.9 + 0.3 * len(names)))
+    labels = [_plot_label("\n".join(textwrap.wrap(n, 48)) or n) for n in names]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    figure = Figure(figsize=(8, 0.9 + 0.3 * max(lines, len(names))))
     ax = figure.add_subplot()
-    short = [_plot_label(n if len(n) <= 50 else n[:49] + "…") for n in names]
-    ax.barh(range(len(names)), values, color=color)
-    ax.set_yticks(range(len(names)), short)
+    colors = [color(v) for v in values] if callable(color) else (color or "#55a868")
+    ax.barh(range(len(names)), values, color=colors)
+    ax.set_yticks(range(len(names)), labels)
     ax.invert_yaxis()  # first name at the top, as in the tables
     if xmax is not None:
         ax.set_xlim(0, xmax)
@@ -71,6 +82,41 @@ def _barh_png(Figure, names: list[str], values: list[float], title: str, xlabel:
     ax.set_xlabel(xlabel)
     ax.set_title(_plot_label(title))
     return _png_base64(figure)
+
+
+def _gradebook(results: list[dict]) -> dict:
+    """The report's first table: a row per student (flagged ones first), a cell per
+    assignment linking to that submission's page, the total, and the student's overview."""
+    from grader.reports.gradebook import build_gradebook
+
+    book = build_gradebook(results)
+    warned = {(student_of(r), assignment_of(r)) for r in results if extra_of(r).get("warnings")}
+    rows = []
+    for row in book.rows:
+        cells, flags = [], set()
+        for a in book.assignment_ids:
+            cell = row.cells.get(a)
+            if cell is None:
+                cells.append(None)
+                continue
+            flag = ("ungradable" if cell.ungradable else
+                    "needs re-grade" if cell.needs_regrade else
+                    "late" if cell.raw_score is not None else
+                    "warnings" if (row.student, a) in warned else "")
+            flags.add(flag)
+            cells.append({"text": cell.text(), "max": format_score(cell.max_score), "flag": flag,
+                          "link": f"{quote(row.student)}/{quote(a)}/feedback.html"})
+        flags.discard("")
+        rows.append({"student": row.student, "link": f"{quote(row.student)}/feedback.html",
+                     "cells": cells, "total": format_score(row.total),
+                     "max_total": format_score(row.max_total),
+                     "flags": [f for f in FLAGS if f in flags]})
+    # what needs a look first: ungradable, then needs re-grade; then by name
+    rows.sort(key=lambda r: (not {"ungradable", "needs re-grade"} & set(r["flags"]), r["student"]))
+    return {"assignments": book.assignment_ids, "rows": rows}
+
+
+FLAGS = ("ungradable", "needs re-grade", "late", "warnings")
 
 
 def _link(result: dict) -> str:
@@ -84,13 +130,19 @@ def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
     max_score = stats["max_score"]
     names: list[str] = []
     counts: dict[str, Counter] = {}
+    failing: dict[str, list[dict]] = {}
     for r in graded:
         for t in r.get("tests") or []:
             name = str(t.get("name") or "(unnamed test)")
             if name not in counts:
                 names.append(name)
                 counts[name] = Counter()
-            counts[name][verdict_of(t)] += 1
+                failing[name] = []
+            verdict = verdict_of(t)
+            counts[name][verdict] += 1
+            if verdict not in NOT_FAILURES:
+                failing[name].append({"student": student_of(r), "link": _link(r),
+                                      "verdict": verdict})
     verdict_columns = ordered_verdicts({v for c in counts.values() for v in c})
     tests = []
     for name in names:
@@ -98,7 +150,10 @@ def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
         counted = sum(n for v, n in c.items() if v not in NOT_COUNTED and v != "internal grader error")
         rate = c["pass"] / counted if counted else None
         tests.append({"name": name, "counts": [c.get(v, 0) for v in verdict_columns],
-                      "pass_rate": "" if rate is None else f"{100 * rate:.0f}%", "rate": rate})
+                      "pass_rate": "" if rate is None else f"{100 * rate:.0f}%", "rate": rate,
+                      "failing": sorted(failing[name], key=lambda f: f["student"])})
+    # hardest first, as the chart: what the class struggles with leads both
+    tests.sort(key=lambda t: (t["rate"] is None, t["rate"] if t["rate"] is not None else 0.0))
     totals = [sum(counts[n].get(v, 0) for n in names) for v in verdict_columns]
     section = {
         "id": assignment,
@@ -128,7 +183,7 @@ def _assignment_section(stats: dict, results: list[dict], Figure) -> dict:
     if Figure is not None and rated:
         section["pass_rates"] = _barh_png(Figure, [t["name"] for t in rated], [100 * t["rate"] for t in rated],
                                           f"{assignment}: pass rate per test, lowest first",
-                                          "pass rate (%)", xmax=100)
+                                          "pass rate (%)", xmax=100, color=rate_color)
     return section
 
 
@@ -180,7 +235,7 @@ def write_class_report(out_dir: Path, results: list[dict] | None = None,
     stats = [assignment_stats(a, rs) for a, rs in groups.items()]
     sections = [_assignment_section(st, groups[st["assignment"]], Figure) for st in stats]
     html = html_env.get_template("report.html.j2").render(
-        sections=sections, plots_note=plots_note, warnings=warnings,
+        sections=sections, plots_note=plots_note, warnings=warnings, gradebook=_gradebook(results),
         overview=_verdict_overview(stats, Figure), slowest=_slowest(results),
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         students=len({student_of(r) for r in results}),
