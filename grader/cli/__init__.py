@@ -14,7 +14,7 @@ from grader.cli.common import EXIT_USAGE, UserError
 from grader.cli.course_tools import (cmd_check, cmd_gradescope, cmd_nbgrader, cmd_release,
                                      cmd_validate)
 from grader.cli.grade import cmd_cluster, cmd_demo, cmd_grade
-from grader.cli.results import cmd_export, cmd_import, cmd_report
+from grader.cli.results import cmd_export, cmd_import, cmd_report, cmd_similarity
 
 
 RELEASE_HELP = ("show after_due_date tests in the students' feedback pages (after the due date); "
@@ -111,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--roster", metavar="ROSTER.csv",
                     help="Canvas gradebook export or Moodle grading worksheet: student ids")
     im.set_defaults(fn=cmd_import)
+
+    sm = sub.add_parser("similarity", help="flag similar submissions of one assignment for a "
+                                           "person to read (never changes a grade)")
+    sm.add_argument("submissions")
+    sm.add_argument("-a", "--assignment", required=True)
+    sm.add_argument("--threshold", type=float, default=None, metavar="0..1",
+                    help="each side's share of code found in the other (default 0.6)")
+    sm.add_argument("--out", metavar="FILE",
+                    help="the side-by-side page (default similarity-ID.html here)")
+    sm.set_defaults(fn=cmd_similarity)
 
     gs = sub.add_parser("gradescope", help="write a Gradescope autograder zip for one assignment")
     gs.add_argument("assignment")

@@ -1,4 +1,5 @@
-"""Reading a graded class again: `grader report`, `grader export` and `grader import`."""
+"""Reading a class again: `grader report`, `grader export`, `grader import` and
+`grader similarity`."""
 from __future__ import annotations
 
 import sys
@@ -100,4 +101,47 @@ def cmd_import(args) -> int:
         console.print(f"[yellow]not mapped:[/] {escape(line)}")
     console.print(f"{len(mapped)} submissions written; grade them with: grader grade "
                   f"{escape(args.into)} -a {assignment.id}")
+    return 0
+
+
+def cmd_similarity(args) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from grader.course import list_assignments, load_assignment
+    from grader.similarity import THRESHOLD, class_pairs, write_page
+    from grader.submissions import discover
+
+    try:
+        import copydetect  # noqa: F401
+    except ImportError:
+        raise UserError("grader similarity needs copydetect: pip install 'nn-autograder[similarity]'") from None
+    if args.assignment not in list_assignments():
+        raise UserError(f"unknown assignment '{args.assignment}' (known: {', '.join(list_assignments())})")
+    threshold = THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise UserError(f"--threshold must lie in (0, 1], got {threshold:g}")
+    root = Path(args.submissions)
+    if not root.is_dir():
+        raise UserError(f"{root} is not a folder of submissions")
+    subs, warnings = discover(root, [args.assignment])
+    console = console_for()
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+    if len(subs) < 2:
+        raise UserError(f"fewer than two submissions of {args.assignment} in {root}: nothing to compare")
+    pairs, compared = class_pairs(subs, load_assignment(args.assignment), threshold)
+    page = write_page(Path(args.out or f"similarity-{args.assignment}.html"), args.assignment,
+                      pairs, compared, threshold)
+    table = Table(title=f"similar submissions of {args.assignment} (at least {threshold:.0%} "
+                        "of each side's code in the other)")
+    for column in ("student", "student", "similarity", "tokens"):
+        table.add_column(column, justify="right" if column in ("similarity", "tokens") else "left")
+    for p in pairs:
+        table.add_row(escape(p.a), escape(p.b),
+                      f"{p.similarity_a:.0%} / {p.similarity_b:.0%}", str(p.tokens))
+    console.print(table)
+    console.print(f"{len(pairs)} pair(s) flagged among {compared} submissions with code; "
+                  f"side by side: {escape(str(page))}", soft_wrap=True)
+    console.print("note: this flags code for a person to read; no grade was changed")
     return 0
