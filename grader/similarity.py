@@ -98,3 +98,41 @@ def write_page(path: Path, assignment_id: str, pairs: list[Pair], compared: int,
         assignment=assignment_id, pairs=pairs, compared=compared, threshold=threshold)
     atomic_write_text(path, html)
     return path
+
+
+SUMMARY_NAME = "similarity.json"     # OUT/similarity.json: what the class report shows
+
+
+def write_class_similarity(out: Path, submissions, threshold: float = THRESHOLD) -> dict:
+    """`grader grade --similarity`: per assignment among `submissions`, the side-by-side page
+    OUT/similarity-ID.html and a line per flagged pair in OUT/similarity.json, which the
+    class report lists. Grades are not touched."""
+    import json
+
+    from grader.course import list_assignments, load_assignment
+    from grader.reports.files import atomic_write_text
+
+    by_assignment: dict[str, list] = {}
+    for s in submissions:
+        by_assignment.setdefault(s.assignment, []).append(s)
+    summary = {}
+    for aid in sorted(set(by_assignment) & set(list_assignments())):
+        pairs, compared = class_pairs(by_assignment[aid], load_assignment(aid), threshold)
+        page = write_page(Path(out) / f"similarity-{aid}.html", aid, pairs, compared, threshold)
+        summary[aid] = {"compared": compared, "threshold": threshold, "page": page.name,
+                        "pairs": [{"a": p.a, "b": p.b, "similarity": [round(p.similarity_a, 4),
+                                                                      round(p.similarity_b, 4)]}
+                                  for p in pairs]}
+    atomic_write_text(Path(out) / SUMMARY_NAME, json.dumps(summary, indent=1))
+    return summary
+
+
+def read_class_similarity(out: Path) -> dict:
+    """OUT/similarity.json as the report shows it ({} when absent or unreadable)."""
+    import json
+
+    try:
+        data = json.loads((Path(out) / SUMMARY_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -272,7 +272,7 @@ class Submission:
 # Files that a grading run writes at the top of its output folder: a student folder of one
 # of these names would collide with them.
 RESERVED_NAMES = frozenset({"grades.csv", "report.html", "canvas-grades.csv",
-                            "moodle-grades.csv", "csv-grades.csv"})
+                            "moodle-grades.csv", "csv-grades.csv", "similarity.json"})
 
 
 def student_name_problem(name: str) -> str | None:

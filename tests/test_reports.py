@@ -534,3 +534,13 @@ def test_the_class_report_starts_with_a_gradebook_of_every_student(tmp_path):
     # students with an ungradable submission or one that needs a re-grade come first
     flagged = [bool({"ungradable", "needs re-grade"} & set(f.split(", "))) for _, f in rows]
     assert any(flagged) and flagged == sorted(flagged, reverse=True)
+
+
+def test_chart_labels_wrap_and_keep_every_word_of_a_long_test_name():
+    from grader.reports.class_report import chart_labels
+
+    names = ["dense(x, W, b, activation) with every activation: [Sigmoid]",
+             "dense(x, W, b, activation) with every activation: [Tanh]", "short"]
+    labels = chart_labels(names)
+    assert [" ".join(label.split("\n")) for label in labels] == names
+    assert all(len(line) <= 48 for label in labels for line in label.split("\n"))

@@ -149,3 +149,24 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path):
                               text=True, cwd=ROOT)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, (args, proc.stderr)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_grade_with_similarity_puts_the_pairs_in_the_report_and_keeps_the_scores(tmp_path):
+    subs = tmp_path / "subs"
+    for student, code in (("ann", VECTORISED), ("ben", RENAMED), ("cat", INDEPENDENT)):
+        folder = subs / student / A.id
+        folder.mkdir(parents=True)
+        (folder / "forward.py").write_text(STUB + code)
+    runs = {}
+    for flag in ([], ["--similarity"]):
+        out = tmp_path / ("with" if flag else "without")
+        proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out),
+                               "-j", "1", *flag], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        runs[bool(flag)] = {p.parent.parent.name: json.loads(p.read_text())["score"]
+                            for p in out.glob("*/*/results.json")}
+    assert runs[True] == runs[False]                 # flags for a person; no grade changes
+    report = (tmp_path / "with" / "report.html").read_text()
+    assert 'id="similarity"' in report and "ann and ben (100% / 100%)" in report
+    assert (tmp_path / "with" / f"similarity-{A.id}.html").is_file()
+    assert 'id="similarity"' not in (tmp_path / "without" / "report.html").read_text()

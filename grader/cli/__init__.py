@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dask", metavar="ADDRESS",
                    help="grade on Dask: a scheduler (tcp://host:8786), local:N (N local "
                         "workers) or slurm:N (N jobs, course.toml [cluster]); needs .[cluster]")
+    g.add_argument("--similarity", action="store_true",
+                   help="also flag similar submissions per assignment (OUT/similarity-ID.html, "
+                        "a section of the report); never changes a grade; needs .[similarity]")
     _report_options(g)
     g.set_defaults(fn=cmd_grade)
 

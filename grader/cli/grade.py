@@ -63,6 +63,12 @@ def cmd_grade(args) -> int:
             check_gradebook(Path(args.nbgrader_db))
         except GradebookError as exc:
             raise UserError(str(exc)) from None
+    if getattr(args, "similarity", False):
+        try:
+            import copydetect  # noqa: F401
+        except ImportError:
+            raise UserError("--similarity needs copydetect: pip install "
+                            "'nn-autograder[similarity]'") from None
     subs, warnings = discover(Path(args.submissions), args.assignment or None,
                               args.student or None)
     for w in warnings:
@@ -119,6 +125,10 @@ def cmd_grade(args) -> int:
     finally:
         if progress:
             progress.stop()
+    if getattr(args, "similarity", False):
+        from grader.similarity import write_class_similarity
+        # the whole class of each assignment, also the submissions unchanged since the last run
+        write_class_similarity(out, subs)
     reports = write_reports(out, release_hidden=getattr(args, "release_hidden", False))
     if not as_json:
         console.print(f"graded {len(summaries)} submissions, {skipped} unchanged since the last "

@@ -59,15 +59,21 @@ def rate_color(percent: float) -> str:
     return "#c44e52" if percent < 50 else "#dd8452" if percent < 80 else "#55a868"
 
 
+def chart_labels(names: list[str], width: int = 48) -> list[str]:
+    """A chart's labels: long names wrapped over lines at spaces, never cut."""
+    import textwrap
+
+    return [_plot_label("\n".join(textwrap.wrap(n, width, break_long_words=False,
+                                                break_on_hyphens=False)) or n) for n in names]
+
+
 def _barh_png(Figure, names: list[str], values: list[float], title: str, xlabel: str,
               xmax: float | None = None, color=None) -> str:
     """A horizontal bar chart; `color`: one colour, or a function of the value (a rate).
     Long names wrap over lines; none is cut."""
-    import textwrap
-
     from matplotlib.ticker import MaxNLocator
 
-    labels = [_plot_label("\n".join(textwrap.wrap(n, 48)) or n) for n in names]
+    labels = chart_labels(names)
     lines = sum(label.count("\n") + 1 for label in labels)
     figure = Figure(figsize=(8, 0.9 + 0.3 * max(lines, len(names))))
     ax = figure.add_subplot()
@@ -117,6 +123,22 @@ def _gradebook(results: list[dict]) -> dict:
 
 
 FLAGS = ("ungradable", "needs re-grade", "late", "warnings")
+
+
+def _similarity(out_dir: Path) -> list[dict]:
+    """The pairs `grader grade --similarity` flagged, per assignment (none: no section)."""
+    from grader.similarity import read_class_similarity
+
+    sections = []
+    for assignment, entry in sorted(read_class_similarity(out_dir).items()):
+        if not isinstance(entry, dict):
+            continue
+        pairs = [{"a": str(p.get("a")), "b": str(p.get("b")),
+                  "similarity": " / ".join(f"{100 * number(v):.0f}%" for v in p.get("similarity") or [])}
+                 for p in entry.get("pairs") or [] if isinstance(p, dict)]
+        sections.append({"assignment": str(assignment), "pairs": pairs,
+                         "compared": entry.get("compared"), "page": quote(str(entry.get("page") or ""))})
+    return sections
 
 
 def _link(result: dict) -> str:
@@ -236,6 +258,7 @@ def write_class_report(out_dir: Path, results: list[dict] | None = None,
     sections = [_assignment_section(st, groups[st["assignment"]], Figure) for st in stats]
     html = html_env.get_template("report.html.j2").render(
         sections=sections, plots_note=plots_note, warnings=warnings, gradebook=_gradebook(results),
+        similarity=_similarity(Path(out_dir)),
         overview=_verdict_overview(stats, Figure), slowest=_slowest(results),
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         students=len({student_of(r) for r in results}),
