@@ -100,7 +100,6 @@ def write_page(path: Path, assignment_id: str, pairs: list[Pair], compared: int,
     return path
 
 
-SUMMARY_NAME = "similarity.json"     # OUT/similarity.json: what the class report shows
 
 
 def write_class_similarity(out: Path, submissions, threshold: float = THRESHOLD) -> dict:
@@ -111,6 +110,7 @@ def write_class_similarity(out: Path, submissions, threshold: float = THRESHOLD)
 
     from grader.course import list_assignments, load_assignment
     from grader.reports.files import atomic_write_text
+    from grader.reports.results import SIMILARITY_NAME
 
     by_assignment: dict[str, list] = {}
     for s in submissions:
@@ -123,16 +123,6 @@ def write_class_similarity(out: Path, submissions, threshold: float = THRESHOLD)
                         "pairs": [{"a": p.a, "b": p.b, "similarity": [round(p.similarity_a, 4),
                                                                       round(p.similarity_b, 4)]}
                                   for p in pairs]}
-    atomic_write_text(Path(out) / SUMMARY_NAME, json.dumps(summary, indent=1))
+    atomic_write_text(Path(out) / SIMILARITY_NAME, json.dumps(summary, indent=1))
     return summary
 
-
-def read_class_similarity(out: Path) -> dict:
-    """OUT/similarity.json as the report shows it ({} when absent or unreadable)."""
-    import json
-
-    try:
-        data = json.loads((Path(out) / SUMMARY_NAME).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

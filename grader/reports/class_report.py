@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.reports.files import atomic_write_text
-from grader.reports.results import (assignment_of, collect_results, extra_of, format_score,
-                                    internal_error_count, is_ungradable, number, student_of,
-                                    verdict_of)
+from grader.reports.results import (SIMILARITY_NAME, assignment_of, collect_results, extra_of,
+                                    format_score, internal_error_count, is_ungradable, number,
+                                    student_of, verdict_of)
 from grader.reports.stats import assignment_stats, by_assignment, failures_text, ordered_verdicts
 from grader.reports.templates import html_env
 from grader.vocabulary import NOT_COUNTED, NOT_FAILURES
@@ -127,10 +127,14 @@ FLAGS = ("ungradable", "needs re-grade", "late", "warnings")
 
 def _similarity(out_dir: Path) -> list[dict]:
     """The pairs `grader grade --similarity` flagged, per assignment (none: no section)."""
-    from grader.similarity import read_class_similarity
+    import json
 
+    try:
+        found = json.loads((out_dir / SIMILARITY_NAME).read_text())
+    except (OSError, ValueError):
+        return []
     sections = []
-    for assignment, entry in sorted(read_class_similarity(out_dir).items()):
+    for assignment, entry in sorted(found.items() if isinstance(found, dict) else []):
         if not isinstance(entry, dict):
             continue
         pairs = [{"a": str(p.get("a")), "b": str(p.get("b")),

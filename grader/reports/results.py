@@ -12,6 +12,7 @@ from grader.reports.files import atomic_write_text
 log = logging.getLogger(__name__)
 
 RESULTS_NAME = "results.json"
+SIMILARITY_NAME = "similarity.json"   # OUT/similarity.json: grader grade --similarity
 
 
 def format_score(x: float) -> str:
