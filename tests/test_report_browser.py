@@ -187,3 +187,20 @@ def test_the_report_opens_with_a_gradebook_that_sorts_links_and_fits_1280_px(bro
     browser.find_element("css selector", "#gradebook-table a[href='alice/02_perceptron/feedback.html']").click()
     assert browser.find_element("tag name", "h1").text == "Feedback: 02_perceptron"
     browser.save_screenshot(str(tmp_path / "feedback-1280.png"))
+
+
+def test_the_gradebook_of_eight_assignments_fits_1280_px_without_scrolling(browser, tmp_path):
+    from grader.course import list_assignments
+
+    out = tmp_path / "grades"
+    for student in ("alice", "bartholomew", "carol"):
+        for a in list_assignments():
+            write_submission_outputs(out, result(student, a, [one_test("t", "pass", 6, 6)], 1.0))
+    write_reports(out)
+    browser.set_window_size(1280, 900)
+    open_page(browser, out / "report.html")
+    browser.save_screenshot(str(tmp_path / "gradebook-8-assignments.png"))
+    table, box = browser.execute_script(
+        "var t = document.querySelector('#gradebook-table');"
+        "return [t.scrollWidth, t.parentElement.clientWidth]")
+    assert table <= box, (table, box)          # every column visible, the total included
