@@ -81,13 +81,18 @@ def _grade(kind: str, name: str, assignment_id: str, folder: str, secret: str,
     return Row(assignment_id, kind, name, score, maximum, ok, note, failed)
 
 
-def validate(assignment_ids: list[str], jobs: int = 1, on_done=None) -> list[Row]:
+def validate(assignment_ids: list[str], jobs: int = 1, on_done=None, secrets: int = 0) -> list[Row]:
+    """`secrets`: also grade each reference under that many other course secrets (each draws
+    other seeds and data): a check whose threshold holds only for some draws shows up as a
+    reference below full marks."""
     secret = course_secret()
     tasks, temp = [], Path(tempfile.mkdtemp(prefix="grader-validate-"))
     try:
         for aid in assignment_ids:
             a = load_assignment(aid)
             tasks.append(("reference", "reference solution", aid, str(a.solution_dir), secret))
+            tasks += [("reference", f"reference solution, secret {k}", aid, str(a.solution_dir),
+                       f"{secret}:validate-{k}") for k in range(1, secrets + 1)]
             tasks.append(("stub", f"{a.main_module}.py as released", aid, str(a.stub_dir), secret))
             if a.notebook and (a.stub_dir / a.notebook).exists():
                 nb_dir = temp / aid / "stub-notebook"

@@ -33,3 +33,17 @@ def test_the_mutant_catalogue_is_large_enough(assignment_id):
     mutants = load_mutants(assignment_id)
     assert len(mutants) >= MIN_MUTANTS.get(assignment_id, 10)
     assert len({m.name for m in mutants}) == len(mutants)
+
+
+def test_validate_grades_each_reference_under_other_secrets_when_asked(monkeypatch):
+    import grader.validate as v
+
+    seen = []
+    monkeypatch.setattr(v, "run_many", lambda tasks, jobs, fn, on_done=None: seen.extend(tasks) or [])
+    v.validate(["01_numpy_forward", "02_perceptron"], secrets=3)
+    references = [t for t in seen if t[0] == "reference"]
+    assert len(references) == 2 * 4
+    for aid in ("01_numpy_forward", "02_perceptron"):
+        secrets = [t[4] for t in references if t[2] == aid]
+        assert len(set(secrets)) == 4            # the course's and three others, all different
+    assert {t[4] for t in seen if t[0] != "reference"} == {references[0][4]}   # the rest: one

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="reference full marks, stubs zero, every mutant caught")
     v.add_argument("assignment", nargs="?")
     v.add_argument("-j", "--jobs", type=int, default=0)
+    v.add_argument("--secrets", type=int, default=0, metavar="N",
+                   help="also grade each reference under N other course secrets (other seeds "
+                        "and data): a threshold that holds only for some fails here")
     v.add_argument("--generated", action="store_true",
                    help="grade mutmut's generated mutants of the references instead")
     v.add_argument("--sample", type=int, default=0, metavar="N",

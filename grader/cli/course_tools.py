@@ -51,7 +51,9 @@ def cmd_validate(args) -> int:
     if getattr(args, "generated", False):
         return _validate_generated(ids, args)
     console = console_for()
-    rows = validate(ids, jobs=args.jobs or default_jobs())
+    if getattr(args, "secrets", 0) < 0:
+        raise UserError("--secrets must be 0 or more")
+    rows = validate(ids, jobs=args.jobs or default_jobs(), secrets=getattr(args, "secrets", 0))
     table = Table(title="grader validate")
     for col in ("assignment", "kind", "name", "score", "ok", "caught by / note"):
         table.add_column(col)
