@@ -86,3 +86,16 @@ def test_the_reference_keeps_the_training_steps_points_for_every_student():
         results = run_tests(sub, nodeids, FALSE_FAILURE_SECRET, settle=False)
         assert [t.verdict for t in results] == ["pass", "pass"], (sub.student, [
             t.output[:300] for t in results])
+
+
+def test_06_reference_keeps_full_marks_under_the_secret_where_one_training_fell_short():
+    # Under this course secret one training of the reference reached 0.778 on iris
+    # multi-layer (half points; 50 seeds: mean 0.953, min 0.889); the better of two counts.
+    from grader.course import load_assignment
+
+    a = load_assignment("06_frameworks_lab")
+    secret = "15a629126e1a16bee110de21d17709a627a592c9092e23f2e2e169c1cec80c9d"
+    result = grade_submission(Submission("reference:reference solution", a.id,
+                                         Path(a.solution_dir)), secret)
+    lost = [(t["name"], t["output"]) for t in result["tests"] if t["score"] < t["max_score"]]
+    assert lost == []

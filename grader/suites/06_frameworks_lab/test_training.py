@@ -25,7 +25,9 @@ from grader.data import mnist_split, perturb_images, stratified_split
 #   mnist single-layer (1000 digits): mean 0.8737, min 0.8620 -> full 0.84 (margin 0.022), half 0.80
 #   mnist multi-layer               : mean 0.8985, min 0.8890 -> full 0.865 (margin 0.024), half 0.835
 # iris has only 45 test flowers (one flower = 0.022), hence its wide margins. Forgetting
-# zero_grad (3 seeds): 0.33 on iris, 0.78-0.85 and 0.71-0.79 on MNIST.
+# zero_grad (3 seeds): 0.33 on iris, 0.78-0.85 and 0.71-0.79 on MNIST. One training can
+# still end far below (iris multi-layer 0.778 under one course secret; 50 seeds: sd 0.023):
+# below full points a second training with a fresh seed is made and the better counts.
 RUNS = {
     "iris single-layer": ("iris", (), 50, 0.1, [(0.80, 1.0), (0.67, 0.5)]),
     "iris multi-layer": ("iris", (16,), 50, 0.03, [(0.80, 1.0), (0.67, 0.5)]),
@@ -70,9 +72,9 @@ def check_history(history, epochs, what):
     return values
 
 
-def trained(student, rng, worker_cache, name):
+def trained(student, rng, worker_cache, name, trial=1):
     """The student's model for one run, trained by the student's fit; kept for this
-    submission's worker."""
+    submission's worker (`trial` 2: a second training, with another seed)."""
     seed = int(rng.integers(2**31))
 
     def train():
@@ -82,7 +84,7 @@ def trained(student, rng, worker_cache, name):
         model = student.build_model(problem, hidden)
         history = student.fit(model, split.x_train, split.y_train, epochs, lr)
         return model, history
-    return worker_cache.get(("fit", name), train)
+    return worker_cache.get(("fit", name) if trial == 1 else ("fit", name, trial), train)
 
 
 def outputs(model, x, n_out, what):
@@ -96,7 +98,7 @@ def outputs(model, x, n_out, what):
 
 
 @pytest.mark.points(3)
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.deadline(DEADLINE[run[0]]))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.deadline(2 * DEADLINE[run[0]]))
                                   for name, run in RUNS.items()])
 def test_accuracy_on_the_hidden_test_split(student, rng, credit, name, worker_cache):
     """accuracy on the hidden test split"""
@@ -108,6 +110,15 @@ def test_accuracy_on_the_hidden_test_split(student, rng, credit, name, worker_ca
     x_test = split.x_test if problem == "iris" else perturb_images(split.x_test, rng)
     out = outputs(model, x_test, 3 if problem == "iris" else 10, what)
     accuracy = float(np.mean(out.argmax(axis=1) == split.y_test))
+    if accuracy < tiers[0][0]:
+        # One training of a correct model can end in a poor solution (the reference reached
+        # 0.778 on iris multi-layer under one course secret, mean 0.953): the better of two
+        # trainings, the second with a fresh seed, counts. A broken fit fails both.
+        model, history = trained(student, rng, worker_cache, name, trial=2)
+        check_history(history, epochs, what)
+        out = outputs(model, x_test, 3 if problem == "iris" else 10, what)
+        accuracy = max(accuracy, float(np.mean(out.argmax(axis=1) == split.y_test)))
+        what += " (the better of two trainings)"
     award_tiers(credit, accuracy, tiers, what=what)
 
 
