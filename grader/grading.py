@@ -23,6 +23,7 @@ from grader import __version__, late
 from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
 from grader.pool import Interrupted, output_lock, run_many, stop_signal, stoppable
 from grader.submissions import Submission, UngradableSubmission
+from grader.sandbox.stacks import strip_dumps
 
 SUITE_INI = SUITES_DIR / "pytest.ini"
 TAIL = 2000
@@ -83,7 +84,7 @@ def _tail(path: Path) -> str:
         return ""
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - TAIL))
-        text = f.read().decode(errors="replace")
+        text = strip_dumps(f.read().decode(errors="replace"))
     return text if path.stat().st_size <= TAIL else "...[earlier output truncated]\n" + text
 
 
@@ -135,6 +136,7 @@ def grade_submission(sub: Submission, secret: str | None = None, apply_late: boo
         extra["isolation"] = plugin.session.isolation or extra["isolation"]
         extra["stdout_tail"] = _tail(ctx.log_dir / "stdout.txt")
         extra["stderr_tail"] = _tail(ctx.log_dir / "stderr.txt")
+        cite_notebook(sub, assignment, prepared, tests, extra)
         result = _result(tests, extra, started, full_marks=max_score(assignment.id))
         return late.apply(result, sub.assignment, sub.path) if apply_late else result
     finally:
@@ -176,6 +178,26 @@ def reference_results(assignment: Assignment, student: str, nodeids: list[str],
     `student` (in the sandbox, like any submission)."""
     return run_tests(Submission(student, assignment.id, assignment.solution_dir), nodeids,
                      secret, settle=False)
+
+
+def cite_notebook(sub: Submission, assignment: Assignment, prepared: Path, tests: list,
+                  extra: dict) -> None:
+    """For a graded notebook: every line of the module made from it that the feedback cites
+    ("forward.py, line 289", a file the student never wrote) told as its cell and line."""
+    notebook = sub.resolve(assignment).notebook
+    if notebook is None:
+        return
+    from grader.notebooks import cite_cells
+
+    module_file = f"{assignment.notebook_module}.py"
+    try:
+        source = (prepared / module_file).read_text(encoding="utf-8")
+    except OSError:
+        return
+    for t in tests:
+        t.output = cite_cells(t.output, module_file, source, notebook.name)
+    for key in ("stdout_tail", "stderr_tail"):
+        extra[key] = cite_cells(extra[key], module_file, source, notebook.name)
 
 
 def run_tests(sub: Submission, nodeids: list[str], secret: str, settle: bool = True) -> list:
@@ -240,6 +262,8 @@ def _result(tests, extra, started, full_marks=None) -> dict:
                "status": "passed" if t.verdict in ("pass", "partial") else "failed",
                "output": t.output, "visibility": t.visibility,
                "extra_data": {"verdict": t.verdict, "nodeid": t.nodeid, "duration": t.duration}}
+        if t.function:
+            row["extra_data"]["function"] = t.function
         if t.internal:
             row["extra_data"]["internal"] = t.internal
         rows.append(row)

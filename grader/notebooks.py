@@ -178,12 +178,13 @@ def _node_lines(node: ast.stmt) -> tuple[int, int]:
     return first, node.end_lineno
 
 
-def keep_definitions(tree: ast.Module, source: str, bound: set[str]) -> list[ast.stmt | str]:
-    """The kept statements' source text, in order; `bound` grows with the names they bind.
-    `from __future__` imports come back as nodes, since they must go to the module's top."""
+def keep_definitions(tree: ast.Module, source: str, bound: set[str]) -> list[ast.stmt | tuple[int, str]]:
+    """The kept statements as (first line in the cell, source text), in order; `bound` grows
+    with the names they bind. `from __future__` imports come back as nodes, since they must
+    go to the module's top."""
     lines = source.split("\n")
     spans = [_node_lines(n) for n in tree.body]
-    kept: list[ast.stmt | str] = []
+    kept: list[ast.stmt | tuple[int, str]] = []
     for i, node in enumerate(tree.body):
         names = kept_names(node, bound)
         if names is None:
@@ -196,8 +197,19 @@ def keep_definitions(tree: ast.Module, source: str, bound: set[str]) -> list[ast
         shares_a_line = (i > 0 and spans[i - 1][1] >= first) or \
             (i + 1 < len(spans) and spans[i + 1][0] <= last)
         # `import numpy as np; train()` on one line: take the statement alone
-        kept.append(ast.unparse(node) if shares_a_line else "\n".join(lines[first - 1:last]))
+        kept.append((first, ast.unparse(node) if shares_a_line
+                     else "\n".join(lines[first - 1:last])))
     return kept
+
+
+def _placed(kept: list[tuple[int, str]]) -> str:
+    """The kept statements, each at its own line of the cell (dropped lines left blank), so
+    that line L of the chunk is line L of the cell: tracebacks can cite the cell."""
+    out: list[str] = []
+    for first, text in kept:
+        out += [""] * max(0, first - 1 - len(out))
+        out += text.split("\n")
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -235,11 +247,40 @@ def module_from_notebook(nb: dict, notebook: str, module_name: str) -> str:
                 texts.append(item)
         if texts:
             kept_cells.append(number)
-            chunks.append(f"# --- cell {number} ---\n" + "\n\n".join(texts))
+            chunks.append(f"{CELL_MARK.format(number)}\n{_placed(texts)}")
     header = [f"# {module_name}.py: extracted from {notebook} by grader.notebooks "
               f"(code kept from cells {_ranges(kept_cells)}).",
               f"# Rule: {RULE}."]
     return "\n".join(header + future) + "\n\n" + "\n\n\n".join(chunks) + "\n"
+
+
+CELL_MARK = "# --- cell {} ---"
+_CELL_MARK = re.compile(r"^# --- cell (\d+) ---$")
+
+
+def cell_of(module_source: str, lineno: int) -> tuple[int, int] | None:
+    """(cell number, line in the cell) of line `lineno` of a module built from a notebook, or
+    None for a line outside every cell (the header)."""
+    lines = module_source.split("\n")
+    for i in range(min(lineno, len(lines)) - 1, -1, -1):
+        mark = _CELL_MARK.match(lines[i])
+        if mark:
+            return (int(mark[1]), lineno - 1 - i) if i < lineno - 1 else None
+    return None
+
+
+def cite_cells(text: str, module_file: str, module_source: str, notebook: str) -> str:
+    """`text` (a traceback, a diagnostic) with every "forward.py, line 289" of the module made
+    from the notebook told as the student wrote it: "forward.ipynb, cell 7, line 3"."""
+    pattern = re.compile(r'(?:File )?"?(?:/[^\s"]*/)?' + re.escape(module_file) +
+                         r'"?,? line (\d+)')
+
+    def cite(match: re.Match) -> str:
+        where = cell_of(module_source, int(match[1]))
+        if where is None:
+            return match[0]
+        return f'{notebook}, cell {where[0]}, line {where[1]}'
+    return pattern.sub(cite, text)
 
 
 def extract_code(notebook_path: Path, module_name: str) -> str:

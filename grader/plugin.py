@@ -77,6 +77,7 @@ class TestResult:
     output: str
     visibility: str
     duration: float
+    function: str = ""        # the student's function the test called first (feedback groups by it)
     internal: str = ""        # traceback of a grader bug: for the instructor, never the student
     error: str = ""           # that exception's type and first line, to compare with the reference
 
@@ -263,6 +264,7 @@ class GradingPlugin:
         marker = item.get_closest_marker("deadline")
         self.session.timeout = float(marker.args[0]) if marker else self.session.limits.call_timeout
         self.session.last_warnings = []
+        self.session.touched = []
         if item.get_closest_marker("gpu") is not None:
             # A GPU test starts on a fresh worker: no CUDA context of an earlier test can
             # stand in for the one this test's calls must create (checks.gpu).
@@ -285,7 +287,8 @@ class GradingPlugin:
         points, visibility = points_of(item), visibility_of(item)
         name = _test_name(item)
         base = dict(name=name, nodeid=item.nodeid, visibility=visibility,
-                    duration=round(report.duration, 4))
+                    duration=round(report.duration, 4),
+                    function=next(iter(self.session.touched), ""))
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
             reason = reason.removeprefix("Skipped: ")

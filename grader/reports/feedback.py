@@ -10,7 +10,9 @@ from grader.reports.results import (assignment_of, collect_results, extra_of, fo
                                     internal_error_count, is_ungradable, number, student_of,
                                     submission_dir, verdict_of, write_results)
 from grader.reports.templates import html_env, md_env
-from grader.vocabulary import NOT_COUNTED, VERDICT_WORDS, VERDICTS, shows_output, withheld
+from grader.reports.texts import failing_function, shown, split_warnings
+from grader.vocabulary import (INTERNAL, NOT_COUNTED, NOT_FAILURES, VERDICT_WORDS, VERDICTS,
+                               shows_output, withheld)
 
 
 OUTPUT_LIMIT = 3000  # characters of one test's output on a feedback page
@@ -37,6 +39,66 @@ def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+# Verdicts of code that did not run to an answer: tests that failed this way in the same
+# function failed for one reason, told once.
+_STOPPED = frozenset(VERDICTS) - {"pass", "partial", "wrong answer", "invalid output", "skipped",
+                                  INTERNAL}
+FIRST_FIXES = 6          # functions the "fix these first" summary names
+FIX_FIRST = "Fix these first"
+
+
+def _problem(test: dict) -> tuple:
+    details = test["details"] or ""
+    if test["verdict"] in _STOPPED:
+        return (test["verdict"], details.split("\n", 1)[0], failing_function(details))
+    return (test["verdict"], details)
+
+
+def said_once(tests: list[dict]) -> list[dict]:
+    """Says each failure once. Returns the "fix these first" summary: the failed tests grouped
+    by the student's function they failed in (where the traceback or the stuck stack ends,
+    else the function the test called), most points lost first, each with the text of its
+    first distinct problems (the same import error, the same endless loop reached from many
+    tests is one problem). A test whose problem the summary or an earlier test already shows
+    loses its details: `same_as` names where it is shown."""
+    groups: dict[str, dict] = {}
+    keys: dict[int, tuple] = {}
+    for i, t in enumerate(tests):
+        t["same_as"] = ""
+        if t["verdict"] in NOT_FAILURES:
+            continue
+        details = t["details"] or ""
+        keys[i] = _problem(t)
+        if t["verdict"] in ("import error", "syntax error"):
+            title = "loading your code"
+        else:
+            where = failing_function(details) if t["verdict"] in _STOPPED else ""
+            title = where or t["function"] or "other tests"
+        group = groups.setdefault(title, {"title": title, "lost": 0.0, "tests": [],
+                                          "problems": {}})
+        group["lost"] += max(0.0, t["max"] - t["score"])
+        group["tests"].append(t["name"])
+        if details and len(group["problems"]) < 2:
+            group["problems"].setdefault(keys[i], details)
+    ranked = sorted(groups.values(), key=lambda g: (-g["lost"], g["title"]))[:FIRST_FIXES]
+    in_summary = {key for g in ranked for key in g["problems"]}
+    first_of: dict[tuple, str] = {}
+    for i, t in enumerate(tests):
+        if i not in keys or not t["details"]:
+            continue
+        if keys[i] in in_summary:
+            t["same_as"], t["details"] = FIX_FIRST, None
+        elif keys[i] in first_of:
+            t["same_as"], t["details"] = first_of[keys[i]], None
+        else:
+            first_of[keys[i]] = t["name"]
+    for g in ranked:
+        g["lost"] = format_score(g["lost"])
+        g["count"] = _count(len(g["tests"]), "test")
+        g["problems"] = list(g["problems"].values())
+    return ranked
 
 
 def feedback_context(result: dict, release_hidden: bool = False) -> dict:
@@ -67,10 +129,12 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
             details, note = None, ("The grader had a problem with this test. It is not your fault; "
                                    "it scores 0 until it is re-graded.")
         elif shows_output(visibility, release_hidden):
-            details, note = _truncate(test.get("output") or ""), None
+            details, note = _truncate(shown(test.get("output") or "")), None
         else:  # "hidden", and any value we do not know: fail closed
             details, note = None, "Hidden test: details are not shown."
         tests.append({
+            "score": number(test.get("score")), "max": number(test.get("max_score")),
+            "function": str(extra_of(test).get("function") or ""),
             "name": str(test.get("name") or "(unnamed test)"),
             "points": points,
             "verdict": verdict,
@@ -87,6 +151,8 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
     else:
         isolation_note = ""
     ungradable = is_ungradable(result)
+    first_fixes = said_once(tests)
+    stderr_own, library_warnings = split_warnings(str(extra.get("stderr_tail") or ""))
     n_withheld = len(withheld_names)
     score = number(result.get("score")) - withheld_score
     max_score = number(result.get("max_score")) - withheld_max
@@ -107,14 +173,16 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
                           f"points, {'is' if n_withheld == 1 else 'are'} released after the due date; "
                           "the score above counts only the tests shown here." if n_withheld else ""),
         "tests": tests,
+        "first_fixes": first_fixes,
         "legend": [{"verdict": v, "words": VERDICT_WORDS[v]} for v in (*VERDICTS, "ungradable")
                    if v in seen and v in VERDICT_WORDS],
         "skipped": [{"name": str(s.get("name") or ""), "reason": str(s.get("reason") or "")}
                     for s in extra.get("skipped") or []
                     if isinstance(s, dict) and str(s.get("name") or "") not in withheld_names],
         "needs_regrade": internal_error_count(result) > 0,
-        "stdout_tail": str(extra.get("stdout_tail") or ""),
-        "stderr_tail": str(extra.get("stderr_tail") or ""),
+        "stdout_tail": shown(str(extra.get("stdout_tail") or "")),
+        "stderr_tail": stderr_own,
+        "library_warnings": library_warnings,
         "isolation_note": isolation_note,
         "graded_at": str(extra.get("graded_at") or ""),
         "content_hash": str(extra.get("content_hash") or ""),

@@ -16,7 +16,10 @@ class StudentError(Exception):
         self.traceback = traceback
 
     def feedback(self) -> str:
-        return self.message + (f"\n{self.traceback.rstrip()}" if self.traceback else "")
+        lines = self.traceback.rstrip().split("\n") if self.traceback.strip() else []
+        if lines and lines[-1].strip() == self.message.strip():
+            lines.pop()    # the traceback ends with the message already given above it
+        return "\n".join([self.message, *lines])
 
 
 class StudentException(StudentError):

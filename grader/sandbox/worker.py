@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.gpu import devices as gpus
-from grader.sandbox import errors, uids
+from grader.sandbox import errors, stacks, uids
 from grader.sandbox.bwrap import (HARNESS_DIR, NAMESPACES_NOTE, UNSHARE, isolation_mode,
                                   process_tree, sandbox_args, sandbox_view, worker_environment)
 from grader.sandbox.harness import wire
@@ -313,7 +313,9 @@ class Worker:
         deadline = time.monotonic() + timeout
         request_id = secrets.randbits(63)
         try:
-            data = wire.encode({**message, "id": request_id})
+            # the worker writes its stack to stderr a little before the deadline (stacks.py)
+            stack_after = round(timeout - min(0.5, 0.1 * timeout), 3)
+            data = wire.encode({**message, "id": request_id, "stack_after": stack_after})
         except wire.WireError as exc:
             raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
         try:
@@ -407,8 +409,10 @@ class Worker:
         self.stop()
         if during == "import":
             raise errors.StudentTimeout("import deadline")
+        dump = stacks.take_dump(self.log_dir / "stderr.txt")
         raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one call); "
-                                    "look for an endless loop or far too much work")
+                                    "look for an endless loop or far too much work",
+                                    traceback=stacks.stuck_at(dump, self.submission_dir))
 
     def _death(self, during: str) -> errors.StudentError:
         """Explain why the worker disappeared, from its exit status."""
