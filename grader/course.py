@@ -25,9 +25,28 @@ class CourseError(Exception):
     """A problem with the course layout that the user can fix (one readable line)."""
 
 
+def _holds_course(folder: Path) -> bool:
+    return any((folder / "assignments").glob("*/assignment.toml"))
+
+
 def course_root() -> Path:
+    """GRADER_COURSE_DIR; else the folder the package lives in (the course repository, an
+    editable install); else, for a package installed from the student bundle into
+    site-packages, the nearest folder at or above the current one that holds assignments/."""
     env = os.environ.get("GRADER_COURSE_DIR")
-    return Path(env).resolve() if env else PACKAGE_DIR.parent
+    if env:
+        return Path(env).resolve()
+    if _holds_course(PACKAGE_DIR.parent):
+        return PACKAGE_DIR.parent
+    here = Path.cwd()
+    return next((p for p in (here, *here.parents) if _holds_course(p)), PACKAGE_DIR.parent)
+
+
+def course_above(folder: Path, assignment_id: str) -> Path | None:
+    """The course folder above `folder` that holds `assignment_id` (a student's bundle)."""
+    folder = Path(folder).resolve()
+    return next((p for p in (folder, *folder.parents)
+                 if (p / "assignments" / assignment_id / "assignment.toml").is_file()), None)
 
 
 @dataclass(frozen=True)

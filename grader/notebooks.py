@@ -158,8 +158,19 @@ def _is_constant(value: ast.expr, bound: set[str]) -> bool:
     return isinstance(value, ast.Name) and value.id in bound
 
 
+def _imports_grader(node: ast.stmt) -> bool:
+    """An import of the grader's own package (the check cell's `from grader.student import
+    check`): a tool of the student's loop, never part of what is graded."""
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] == "grader"
+    return isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader"
+                                                for a in node.names)
+
+
 def kept_names(node: ast.stmt, bound: set[str]) -> list[str] | None:
     """The names `node` binds if rule (a) keeps it, else None."""
+    if _imports_grader(node):
+        return None
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -303,6 +314,9 @@ def write_module_from_notebook(notebook_path: Path, dest_dir: Path, module_name:
 # Stub module -> release notebook
 # ---------------------------------------------------------------------------------------
 
+CHECK_CELL = "from grader.student import check\ncheck()"
+
+
 def _markdown_cell(cell_id: str, text: str) -> dict:
     return {"cell_type": "markdown", "id": cell_id, "metadata": {},
             "source": text.splitlines(keepends=True)}
@@ -361,11 +375,14 @@ def build_notebook(stub_source: str, title: str, assignment_id: str) -> dict:
     cells += [_code_cell(f"cell-{name}", text, name, solution=True) for name, text in defs]
     cells.append(_markdown_cell("cell-check", (
         "## Check your work\n\n"
-        "Run the public tests from a terminal in this folder:\n\n"
-        f"```\ngrader check {assignment_id} .\n```\n\n"
+        "Run the cells above, then the cell below: it runs the public tests on the functions "
+        "of this notebook and shows, per function, whether it passed or what went wrong. "
+        "`check(\"name\")` checks one function. From a terminal in this folder, "
+        f"`grader check {assignment_id} .` runs the same tests.\n\n"
         "They check small fixed cases; the hidden tests check many more. When this notebook "
         f"is graded, {RULE}: keep everything a function needs inside the function "
-        "or in the cells above.")))
+        "or in the cells above. This cell is never graded.")))
+    cells.append(_code_cell("cell-check-run", CHECK_CELL, "check", solution=False))
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": dict(KERNELSPEC),
                          "language_info": {"name": "python"}}}

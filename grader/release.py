@@ -152,8 +152,8 @@ def verify_bundle(dest: Path, assignment_ids: list[str]) -> None:
 
 def build_student_bundle(dest: Path, root: Path | None = None,
                          assignment_ids: list[str] | None = None) -> list[str]:
-    """Copy what students get to `dest`: assignments/, README.md, pyproject.toml and the
-    grader package without its suites. Returns the bundle's files, relative to dest."""
+    """Copy what students get to `dest`: assignments/, the students' README.md, pyproject.toml
+    and the grader package without its suites (`pip install .` in it installs the grader). Returns the bundle's files, relative to dest."""
     root = Path(root or course.course_root())
     dest = Path(dest)
     assignment_ids = assignment_ids or course.list_assignments()
@@ -169,9 +169,11 @@ def build_student_bundle(dest: Path, root: Path | None = None,
     try:
         shutil.copytree(root / "assignments", dest / "assignments", ignore=_ignore_build_files)
         shutil.copytree(course.PACKAGE_DIR, dest / "grader", ignore=_ignore_build_files)
-        for name in ("README.md", "pyproject.toml"):
-            if (root / name).is_file():
-                shutil.copy2(root / name, dest / name)
+        # the students' own README (install, work, check, hand in), not the instructors'
+        readme = root / "docs" / "README.students.md"
+        shutil.copy2(readme if readme.is_file() else root / "README.md", dest / "README.md")
+        if (root / "pyproject.toml").is_file():
+            shutil.copy2(root / "pyproject.toml", dest / "pyproject.toml")
         verify_bundle(dest, course.list_assignments())
     except ReleaseError as exc:
         shutil.rmtree(dest)  # it was empty before: a leaking bundle must not be left behind

@@ -236,7 +236,7 @@ def test_check_runs_the_public_tests_on_a_students_folder(tmp_path):
     work = tmp_path / "work"
     shutil.copytree(ROOT / "assignments" / ID, work)
     stub = grader("check", ID, str(work))
-    assert stub.returncode != 0 and "failed" in stub.stdout
+    assert stub.returncode != 0 and "0 of 28 public tests passed" in stub.stdout
     shutil.copyfile(EXAMPLES / "alice" / ID / "forward.py", work / "forward.py")
     done = grader("check", ID, str(work))
     assert done.returncode == 0, done.stdout
@@ -405,3 +405,66 @@ def test_the_summary_and_the_gradebook_fit_80_columns_and_keep_names_whole(tmp_p
         assert "…" not in text                      # no cell or header cut short
         # narrow: the gradebook names the assignments by number, their names listed below
         assert ("01=01_numpy_forward" in text) == (width == 80)
+
+
+# --- feedback that says a thing once (issue 17) ------------------------------------------
+
+def page(out, student, kind="md"):
+    return (out / student / ID / f"feedback.{kind}").read_text()
+
+
+def test_a_loop_is_reported_once_at_the_students_line(graded):
+    """dave's softmax never returns: 14 tests time out (some through dense and mlp_forward).
+    The page told "did not return within 2 s" 14 times without saying where; now once,
+    under softmax, with the line the worker was stopped on and the tests it cost."""
+    md = page(graded[0], "dave")
+    timeouts = named(result(graded[0], "dave"), "")
+    n = sum(t["extra_data"]["verdict"] == "timeout" for t in timeouts)
+    assert n >= 10
+    assert md.count("did not return within") == 1
+    fixes = md.split("## Fix these first", 1)[1].split("## Tests", 1)[0]
+    assert "### softmax:" in fixes and f"{n} tests failed" in fixes
+    assert 'File "forward.py", line 38, in softmax' in fixes and "while True:" in fixes
+    assert "mlp" in fixes          # the tests that reached the loop through other functions
+    for text in (md, page(graded[0], "dave", "html")):
+        assert "/submission" not in text and "\x1b[" not in text and "/tmp/" not in text
+
+
+def test_a_syntax_error_is_reported_once(graded):
+    md = page(graded[0], "carol")
+    assert md.count("could not import your code") == 1
+    assert "### loading your code:" in md
+    assert len(md.splitlines()) < 150        # was 607 lines: the error once per test
+
+
+@pytest.fixture(scope="module")
+def buggy_notebook(tmp_path_factory):
+    """A notebook submission whose sigmoid uses an undefined name, graded through the CLI."""
+    from grader import notebooks
+    from grader.course import load_assignment
+
+    a = load_assignment(ID)
+    source = (ROOT / "solutions" / ID / "forward.py").read_text()
+    marker = "def sigmoid("
+    assert marker in source
+    source = source.replace(marker, "def sigmoid_unused(", 1) + \
+        "\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z)) + undefined_name\n"
+    subs = tmp_path_factory.mktemp("subs")
+    folder = subs / "nina" / ID
+    folder.mkdir(parents=True)
+    nb = notebooks.build_notebook(source, a.title, a.id)
+    (folder / "forward.ipynb").write_text(notebooks.dumps_notebook(nb))
+    shutil.copyfile(ROOT / "assignments" / ID / "forward.py", folder / "forward.py")
+    out = tmp_path_factory.mktemp("grades")
+    proc = grader("grade", str(subs), "-a", ID, "--out", str(out), "-j", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cell = next(i for i, c in enumerate(nb["cells"], 1) if "undefined_name" in "".join(c["source"]))
+    return out, cell
+
+
+def test_a_notebook_traceback_cites_the_cell_and_its_line(buggy_notebook):
+    out, cell = buggy_notebook
+    md = (out / "nina" / ID / "feedback.md").read_text()
+    assert f"forward.ipynb, cell {cell}, line 2, in sigmoid" in md
+    assert "forward.py, line" not in md and "/submission" not in md
+    assert md.count("NameError: name 'undefined_name' is not defined") == 1

@@ -200,7 +200,7 @@ def test_build_notebook_cells_and_round_trip():
             'if __name__ == "__main__":\n    f(1)\n')
     nb = notebooks.build_notebook(stub, "My title", "01_x")
     ids = [c["id"] for c in nb["cells"]]
-    assert ids == ["cell-intro", "cell-setup", "cell-f", "cell-C", "cell-check"]
+    assert ids == ["cell-intro", "cell-setup", "cell-f", "cell-C", "cell-check", "cell-check-run"]
     assert "".join(nb["cells"][0]["source"]) == "# My title\n\nDoc of the module."
     setup, f_cell = nb["cells"][1], nb["cells"][2]
     assert "".join(setup["source"]) == "import numpy as np\n\nEPS = 1e-12"
@@ -210,7 +210,10 @@ def test_build_notebook_cells_and_round_trip():
                                               "locked": False, "grade_id": "f",
                                               "schema_version": 3}
     assert "".join(f_cell["source"]).startswith("# --- section ---\n@staticmethod\ndef f(x):")
-    assert "grader check 01_x ." in "".join(nb["cells"][-1]["source"])
+    assert "grader check 01_x ." in "".join(nb["cells"][-2]["source"])
+    # the check cell runs the public tests in the kernel, and is never part of the graded code
+    assert "".join(nb["cells"][-1]["source"]) == "from grader.student import check\ncheck()"
+    assert "grader" not in notebooks.module_from_notebook(nb, "x.ipynb", "x").split("\n", 2)[2]
     assert not any("__main__" in "".join(c["source"]) for c in nb["cells"])
     assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5)
     assert nb["metadata"]["kernelspec"]["name"] == "python3"

@@ -195,7 +195,8 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
             [d for d in a.shape if d != 1] == [d for d in n.shape if d != 1]:
         a = a.reshape(n.shape)
     if a.shape != n.shape:
-        raise InvalidOutput(f"{where}: {_shape_cause(a.shape, n.shape, what, batch_size)}")
+        name = what.rsplit(": ", 1)[-1]       # "Linear.backward: dW" -> dW, named once
+        raise InvalidOutput(f"{where}: {_shape_cause(a.shape, n.shape, name, batch_size)}")
     a = array(a.astype(np.float64), where=where)        # finite
     err = relative_error(a, n)
     worst = float(err.max(initial=0.0))

@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run the public tests on your work")
     c.add_argument("assignment")
     c.add_argument("path", nargs="?", default=".")
+    c.add_argument("--notebook", action="store_true",
+                   help="test the notebook even where the .py was changed too")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="pytest's full report, tracebacks included")
     c.set_defaults(fn=cmd_check)
 
     v = sub.add_parser("validate", help="reference full marks, stubs zero, every mutant caught")

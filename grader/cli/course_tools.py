@@ -10,30 +10,89 @@ from pathlib import Path
 from grader.cli.common import UserError, console_for
 
 
-def cmd_check(args) -> int:
-    """A student runs the public tests on their own work (their own machine, plain pytest)."""
-    from grader.course import load_assignment
+def _other_assignment(work: Path, assignment) -> str | None:
+    """The id of another assignment whose files `work` holds instead of this one's."""
+    from grader.course import CourseError, list_assignments, load_assignment
 
-    assignment = load_assignment(args.assignment)
+    own = {f"{m}.py" for m in assignment.modules} | {assignment.notebook or ""}
+    if any((work / name).is_file() for name in own if name):
+        return None
+    for other in list_assignments():
+        if other == assignment.id:
+            continue
+        if work.name == other:
+            return other
+        try:
+            theirs = load_assignment(other)
+        except CourseError:
+            continue
+        if any((work / f"{m}.py").is_file() for m in theirs.modules) or \
+                (theirs.notebook and (work / theirs.notebook).is_file()):
+            return other
+    return None
+
+
+def cmd_check(args) -> int:
+    """A student runs the public tests on their own work (their own machine, plain pytest):
+    the notebook when it is what they changed (or with --notebook), else the .py; one line
+    per test and the diagnostic of each failure."""
+    import os
+    import shutil
+
+    from grader.course import CourseError, course_above, load_assignment
+    from grader.submissions import Submission, UngradableSubmission
+
     work = Path(args.path).resolve()
+    try:
+        assignment = load_assignment(args.assignment)
+    except CourseError:
+        # the grader installed from the student bundle knows the course by where it lies
+        root = course_above(work, args.assignment)
+        if root is None:
+            raise
+        os.environ["GRADER_COURSE_DIR"] = str(root)
+        assignment = load_assignment(args.assignment)
     if not work.is_dir():
         raise UserError(f"{work} is not a folder; give the folder that holds your "
                         f"{assignment.main_module}.py or notebook")
+    other = _other_assignment(work, assignment)
+    if other is not None:
+        raise UserError(f"{work} holds the work of {other}, not of {assignment.id}: run "
+                        f"`grader check {other} {args.path}`, or give {assignment.id}'s folder")
     public = work / "test_public.py"
     if not public.exists():
         public = assignment.stub_dir / "test_public.py"
     if not public.exists():
         raise UserError(f"no test_public.py for {assignment.id} in {work} or {assignment.stub_dir}")
-    from grader.submissions import Submission, UngradableSubmission
-
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
-        # The student's code (or the module made from their notebook) beside a copy of the
-        # public tests, so no stub lying next to the course's copy can shadow it.
+        source = work
+        if args.notebook:
+            notebook = work / (assignment.notebook or f"{assignment.notebook_module}.ipynb")
+            if not notebook.is_file():
+                raise UserError(f"--notebook: no {notebook.name} in {work}")
+            source = Path(tmp) / "notebook"
+            source.mkdir()
+            shutil.copyfile(notebook, source / notebook.name)
+        sub = Submission("you", assignment.id, source)
         try:
-            code_dir = Submission("you", assignment.id, work).prepare(assignment, Path(tmp) / "code")
+            resolution = sub.resolve(assignment)
+            code_dir = sub.prepare(assignment, Path(tmp) / "code")
         except UngradableSubmission as exc:
             raise UserError(str(exc)) from None
+        module = assignment.notebook_module if resolution.notebook else assignment.main_module
+        checked = resolution.notebook.name if resolution.notebook else f"{module}.py"
+        notes = []
+        for warning in resolution.warnings:
+            if warning.startswith(f"{module}.py is the released stub"):
+                checked += f" (your notebook: {module}.py is the untouched stub)"
+            else:       # the grading rule, told as what is tested here
+                notes.append("--note=" + warning.replace("was graded", "is tested")
+                             + (" (grader check --notebook tests the notebook)"
+                                if "both" in warning else ""))
         cmd, env = assignment.public_test_run(code_dir, public)
+        cmd = [cmd[0], "-m", "grader.student", str(code_dir), module, checked, *notes]
+        if args.verbose:
+            cmd.append("--verbose")
         return subprocess.call(cmd, cwd=code_dir, env=env)
 
 

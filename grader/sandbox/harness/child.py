@@ -7,7 +7,6 @@ Usage: python -I -B child.py REQ_FD RESP_FD SUBMISSION_DIR --modules a,b [--prei
 """
 import argparse
 import errno
-import faulthandler
 import inspect
 import os
 import random
@@ -16,9 +15,10 @@ import traceback
 import warnings
 
 if __package__:      # imported by the grader: the in-process worker (grader/sandbox/in_process.py)
-    from . import syscalls, wire
+    from . import stackdump, syscalls, wire
 else:                # run as a script in the sandbox, beside wire.py and syscalls.py
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import stackdump  # noqa: E402
     import syscalls  # noqa: E402
     import wire  # noqa: E402
 
@@ -237,24 +237,12 @@ class Worker:
                 req = wire.read_frame(self.req_fd)
             except EOFError:
                 return
-            stack_after = req.get("stack_after")
-            armed = False
-            if type(stack_after) in (int, float) and stack_after > 0:
-                # Where the student's code is stuck when the grader's deadline comes: the
-                # stack goes to stderr just before it, and the grader reads it back after
-                # the kill (feedback only; nothing here is believed for points).
-                try:
-                    faulthandler.dump_traceback_later(stack_after, file=2)
-                    armed = True
-                except Exception:  # noqa: BLE001
-                    pass      # no thread left to start (the student's own threads): no stack
+            armed = stackdump.arm(req.get("stack_after"))   # where a call is stuck
             try:
                 resp = self.handle_request(req)
             except LookupError as exc:
                 resp = {"error": {"kind": "request", "message": str(exc)}}
-            finally:
-                if armed:
-                    faulthandler.cancel_dump_traceback_later()
+            stackdump.disarm(armed)
             resp["id"] = req.get("id")         # the parent refuses a reply to another request
             self.send(resp)
 
