@@ -63,6 +63,24 @@ def student_frames(dump: str, submission_dir: Path) -> list[tuple[str, int, str]
     return next((frames for frames in threads if frames), [])
 
 
+def source_line(submission_dir: Path, name: str, lineno: int) -> str:
+    """Line `lineno` of the grader's own copy of the submission's file `name` ("" if none)."""
+    if "/" in name or name.startswith("."):
+        return ""
+    try:
+        return (Path(submission_dir) / name).read_text(
+            encoding="utf-8", errors="replace").splitlines()[lineno - 1].strip()[:200]
+    except (OSError, IndexError):
+        return ""
+
+
+def quoted_line(message: str, submission_dir: Path) -> str:
+    """The source line a "forward.py, line 46: ..." message points at, indented ("" if none)."""
+    found = re.match(r"([\w.-]+\.py), line (\d+)", message)
+    line = source_line(submission_dir, found[1], int(found[2])) if found else ""
+    return f"    {line}" if line else ""
+
+
 def stuck_at(dump: str, submission_dir: Path) -> str:
     """The student's stack where the call was stopped, as a traceback (innermost last) with
     the source lines read from the grader's own copy of the submission; "" when the dump
@@ -73,11 +91,7 @@ def stuck_at(dump: str, submission_dir: Path) -> str:
     lines = ["Your code was still running here when it was stopped:"]
     for name, lineno, func in reversed(frames[:8]):
         lines.append(f'  File "{name}", line {lineno}, in {func}')
-        try:
-            source = (Path(submission_dir) / name).read_text(
-                encoding="utf-8", errors="replace").splitlines()[lineno - 1].strip()
-        except (OSError, IndexError):
-            source = ""
+        source = source_line(submission_dir, name, lineno)
         if source:
-            lines.append(f"    {source[:200]}")
+            lines.append(f"    {source}")
     return "\n".join(lines)

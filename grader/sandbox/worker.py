@@ -216,8 +216,11 @@ class Worker:
             self.stop()
             cls = {"syntax error": errors.SyntaxFailed, "memory": errors.MemoryLimit}.get(
                 info.get("kind"), errors.ImportFailed)
+            traceback = _text(info.get("traceback"))
+            if cls is errors.SyntaxFailed and not traceback:
+                traceback = stacks.quoted_line(_text(info.get("message")), self.submission_dir)
             raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
-                      traceback=_text(info.get("traceback")))
+                      traceback=traceback)
         if self.seccomp != "on" and self.isolation != "bubblewrap":
             self.isolation += f"; seccomp {self.seccomp}"
 
