@@ -65,7 +65,8 @@ def fingerprint(assignment_id: str) -> str:
 # sandbox, the checks, the data layer, ...) can change a score, so it is in the fingerprint.
 NOT_ENGINE = {"__main__.py", "cli", "reports", "release.py", "validate.py", "mutants.py",
               "nbgrader", "nbgrader_export.py", "lms.py",
-              "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py", "similarity.py"}
+              "gradescope.py", "mutation.py", "gpu_check.py", "cluster.py", "similarity.py",
+              "student.py"}
 
 
 def engine_files() -> list[Path]:

@@ -1,5 +1,6 @@
 """The sandboxed worker and the student proxy: calls, handles, deadlines, crashes, limits."""
 import os
+import re
 import subprocess
 import threading
 import textwrap
@@ -112,11 +113,17 @@ def test_timeout_kills_a_c_level_loop_and_the_next_call_gets_a_fresh_worker(tmp_
     assert student.ok() == 1
     pid = session.worker.pid
     started = time.monotonic()
-    with pytest.raises(errors.StudentTimeout):
+    with pytest.raises(errors.StudentTimeout) as stopped:
         student.stuck()
     assert time.monotonic() - started < 4
     assert not _alive(pid)
     assert student.ok() == 1 and session.starts == 2
+    # where it was stuck, from the worker's stack dump at the deadline: the student's line,
+    # read from the grader's copy; and the dump is not left in the student's stderr
+    assert stopped.value.traceback.splitlines()[1:] == [
+        '  File "mod.py", line 5, in stuck',
+        '    return bool(re.match(r"(a+)+$", "a" * 64 + "b"))']
+    assert "most recent call first" not in (tmp_path / "logs" / "stderr.txt").read_text()
 
 
 def _alive(pid):
@@ -169,8 +176,9 @@ def test_syntax_and_import_errors_are_their_own_verdicts(tmp_path, closing):
 def test_infinite_loop_at_import_hits_the_import_deadline(tmp_path, closing):
     session, student = make_session(tmp_path, "while True:\n    pass\n", import_timeout=1)
     closing(session)
-    with pytest.raises(errors.StudentTimeout, match="importing"):
+    with pytest.raises(errors.StudentTimeout, match="importing") as stopped:
         student.f()
+    assert re.search(r'File "mod.py", line [12], in <module>', stopped.value.traceback)
 
 
 def test_memory_limit(tmp_path, closing):

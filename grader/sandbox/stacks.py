@@ -1,26 +1,69 @@
 """Where a student's call was stuck when its deadline came.
 
-The worker arms faulthandler before each call (harness/child.py: `stack_after`), so a call
-that is still running just before the grader's deadline writes the Python stack to the
-worker's stderr. After the kill the grader takes that dump out of the log (it is the grader's,
-not the student's output) and keeps the student's own frames for the timeout's feedback.
-Everything here is feedback only: the dump comes from the student's process, so nothing in
-it is believed for points.
+The worker has faulthandler dump its Python stack to stderr on SIGUSR2 (harness/stackdump.py,
+set up before any student code runs). At a deadline the grader sends that signal to the
+worker's processes that catch it, waits a moment for the dump, kills the worker, then takes
+the dump out of the log (it is the grader's, not the student's output) and keeps the
+student's own frames for the timeout's feedback. Everything here is feedback only: the dump
+comes from the student's process, so nothing in it is believed for points.
 """
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
 from pathlib import Path
 
-# faulthandler's format: "Timeout (0:00:01.800000)!", then per thread a header and frames
-# ("  File "/submission/forward.py", line 12 in softmax"), most recent call first.
-_DUMP = re.compile(r"^Timeout \(\d+:\d\d:\d\d(?:\.\d+)?\)!\n"
+SIGNAL = signal.SIGUSR2           # harness/stackdump.py registers the same
+DUMP_WAIT = 0.5                   # seconds the grader waits for the dump at most
+# faulthandler's format: per thread a header and frames, most recent call first
+# ("  File "/submission/forward.py", line 12 in softmax"); a timer's dump starts "Timeout (...)!".
+_DUMP = re.compile(r"^(?:Timeout \(\d+:\d\d:\d\d(?:\.\d+)?\)!\n)?"
+                   r"(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):\n"
                    r"(?:(?:(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):|"
                    r"  File \".*\", line \d+ in .*|  \.\.\.|  <no Python frame>|)\n)*",
                    re.MULTILINE)
 _FRAME = re.compile(r'^  File "(?P<file>.*)", line (?P<line>\d+) in (?P<func>.*)$')
 _THREAD = re.compile(r"^(?:Current thread|Thread) 0x")
 SANDBOX_DIR = "/submission/"      # where the sandbox shows the submission (bwrap.py)
+
+
+def catches(pid: int, sig: int = SIGNAL) -> bool:
+    """Whether process `pid` has a handler for `sig` (its SigCgt mask in /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def request_dump(pids, log: Path, wait: float = DUMP_WAIT) -> None:
+    """Signal the worker's processes that catch SIGNAL (the one running student code; never
+    the sandbox's wrappers, whom the signal would kill) and wait until the log has a dump."""
+    try:
+        before = log.stat().st_size
+    except OSError:
+        return
+    sent = False
+    for pid in pids:
+        if catches(pid):
+            try:
+                os.kill(pid, SIGNAL)
+                sent = True
+            except OSError:
+                pass
+    deadline = time.monotonic() + wait
+    while sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+        try:
+            if log.stat().st_size > before:
+                time.sleep(0.05)        # the rest of the dump (it is written frame by frame)
+                return
+        except OSError:
+            return
 
 
 def strip_dumps(text: str) -> str:

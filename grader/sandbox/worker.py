@@ -205,10 +205,11 @@ class Worker:
         lim = self.limits
         try:
             hello = self._receive(time.monotonic() + lim.import_timeout, during="import")
-        except errors.StudentTimeout:
+        except errors.StudentTimeout as exc:
             raise errors.StudentTimeout(
                 f"importing the submission took longer than {lim.import_timeout:g} s "
-                "(is there a loop or heavy work at the top level of your module?)") from None
+                "(is there a loop or heavy work at the top level of your module?)",
+                traceback=exc.traceback) from None
         hello = _checked_hello(hello, self)
         self.seccomp = hello.get("seccomp", "off")
         if "import_error" in hello:
@@ -316,9 +317,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         request_id = secrets.randbits(63)
         try:
-            # the worker writes its stack to stderr a little before the deadline (stacks.py)
-            stack_after = round(timeout - min(0.5, 0.1 * timeout), 3)
-            data = wire.encode({**message, "id": request_id, "stack_after": stack_after})
+            data = wire.encode({**message, "id": request_id})
         except wire.WireError as exc:
             raise errors.SandboxFailure(f"the grader tried to send an unsendable value: {exc}")
         try:
@@ -408,14 +407,19 @@ class Worker:
             self.stop()
             return None
 
+    def stderr_log(self) -> Path:
+        """The file the running worker's stderr goes to."""
+        return self.log_dir / "stderr.txt"
+
     def _fail_timeout(self, during: str, timeout) -> None:
+        stacks.request_dump(self.host_pids(), self.stderr_log())
         self.stop()
+        where = stacks.stuck_at(stacks.take_dump(self.log_dir / "stderr.txt"), self.submission_dir)
         if during == "import":
-            raise errors.StudentTimeout("import deadline")
-        dump = stacks.take_dump(self.log_dir / "stderr.txt")
+            raise errors.StudentTimeout("import deadline", traceback=where)
         raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one call); "
                                     "look for an endless loop or far too much work",
-                                    traceback=stacks.stuck_at(dump, self.submission_dir))
+                                    traceback=where)
 
     def _death(self, during: str) -> errors.StudentError:
         """Explain why the worker disappeared, from its exit status."""

@@ -374,6 +374,9 @@ class ForkedWorker(Worker):
     def host_pids(self) -> set[int]:
         return set(self.zygote.worker_pids()) if self.alive else set()
 
+    def stderr_log(self) -> Path:
+        return self.zygote.logs / "stderr.txt"      # copied to log_dir when it stops
+
     def _exit_code(self) -> int | None:
         self._poll(5)
         return self.exit_code
