@@ -92,3 +92,12 @@ def test_module_lines_are_cited_as_notebook_cells():
     text = 'NameError\n  File "/submission/forward.py", line 9, in f\nforward.py, line 13: x'
     cited = cite_cells(text, "forward.py", source, "forward.ipynb")
     assert cited == "NameError\n  forward.ipynb, cell 3, line 4, in f\nforward.ipynb, cell 5, line 1: x"
+
+
+def test_a_crash_in_tests_of_several_functions_is_told_once():
+    crash = "the Python process crashed with SIGSEGV during the call (a segmentation fault)"
+    res = result([("a", 0, 2, "crashed", crash, "f"), ("b", 0, 1, "crashed", crash, "g")])
+    fixes = feedback_context(res)["first_fixes"]
+    assert [g["title"] for g in fixes] == ["f", "g"] and fixes[1]["see"] == "f"
+    assert render_feedback_markdown(res).count("SIGSEGV") == 1
+    assert render_feedback_html(res).count("SIGSEGV") == 1

@@ -143,9 +143,15 @@ def test_segfault_is_contained_and_reported(tmp_path, closing):
             return "fine"
     """)
     closing(session)
-    with pytest.raises(errors.StudentCrashed, match="SIGSEGV"):
+    with pytest.raises(errors.StudentCrashed, match="SIGSEGV") as crashed:
         student.crash()
     assert student.ok() == "fine"
+    # the student's line, from faulthandler's stack of the fatal signal; none of it left in
+    # the student's stderr
+    assert crashed.value.traceback.splitlines()[1:] == [
+        '  File "mod.py", line 4, in crash', "    ctypes.string_at(0)"]
+    log = (tmp_path / "logs" / "stderr.txt").read_text()
+    assert "Fatal Python error" not in log and "most recent call first" not in log
 
 
 def test_exit_at_import_fails_every_call_without_retrying(tmp_path, closing):

@@ -83,7 +83,12 @@ def said_once(tests: list[dict]) -> list[dict]:
         if details and len(group["problems"]) < 2:
             group["problems"].setdefault(keys[i], details)
     ranked = sorted(groups.values(), key=lambda g: (-g["lost"], g["title"]))[:FIRST_FIXES]
-    in_summary = {key for g in ranked for key in g["problems"]}
+    shown_under: dict[tuple, str] = {}      # a problem of several functions: told once
+    for g in ranked:
+        g["see"] = next((shown_under[k] for k in g["problems"] if k in shown_under), "")
+        g["problems"] = {k: v for k, v in g["problems"].items() if k not in shown_under}
+        shown_under.update({k: g["title"] for k in g["problems"]})
+    in_summary = set(shown_under)
     first_of: dict[tuple, str] = {}
     for i, t in enumerate(tests):
         if i not in keys or not t["details"]:

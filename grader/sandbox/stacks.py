@@ -19,11 +19,11 @@ SIGNAL = signal.SIGUSR2           # harness/stackdump.py registers the same
 DUMP_WAIT = 0.5                   # seconds the grader waits for the dump at most
 # faulthandler's format: per thread a header and frames, most recent call first
 # ("  File "/submission/forward.py", line 12 in softmax"); a timer's dump starts "Timeout (...)!".
-_DUMP = re.compile(r"^(?:Timeout \(\d+:\d\d:\d\d(?:\.\d+)?\)!\n)?"
+_DUMP = re.compile(r"^(?:Timeout \(\d+:\d\d:\d\d(?:\.\d+)?\)!\n|Fatal Python error: .*\n\n)?"
                    r"(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):\n"
                    r"(?:(?:(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):|"
-                   r"  File \".*\", line \d+ in .*|  \.\.\.|  <no Python frame>|)\n)*",
-                   re.MULTILINE)
+                   r"  File \".*\", line \d+ in .*|  \.\.\.|  <no Python frame>|)\n)*"
+                   r"(?:Extension modules: .*\n)?", re.MULTILINE)
 _FRAME = re.compile(r'^  File "(?P<file>.*)", line (?P<line>\d+) in (?P<func>.*)$')
 _THREAD = re.compile(r"^(?:Current thread|Thread) 0x")
 SANDBOX_DIR = "/submission/"      # where the sandbox shows the submission (bwrap.py)
@@ -124,14 +124,15 @@ def quoted_line(message: str, submission_dir: Path) -> str:
     return f"    {line}" if line else ""
 
 
-def stuck_at(dump: str, submission_dir: Path) -> str:
+def stuck_at(dump: str, submission_dir: Path,
+             header: str = "Your code was still running here when it was stopped:") -> str:
     """The student's stack where the call was stopped, as a traceback (innermost last) with
     the source lines read from the grader's own copy of the submission; "" when the dump
     has no frame of the student's."""
     frames = student_frames(dump, submission_dir)
     if not frames:
         return ""
-    lines = ["Your code was still running here when it was stopped:"]
+    lines = [header]
     for name, lineno, func in reversed(frames[:8]):
         lines.append(f'  File "{name}", line {lineno}, in {func}')
         source = source_line(submission_dir, name, lineno)

@@ -436,8 +436,12 @@ class Worker:
             return errors.OutputLimit(f"your code wrote more than {OUTPUT_LIMIT >> 20} MiB {when}")
         if sig:
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
+            # faulthandler wrote the stack of a fatal signal (harness/stackdump.py)
+            where = stacks.stuck_at(stacks.take_dump(self.log_dir / "stderr.txt"),
+                                    self.submission_dir, "Your code was here when it crashed:")
             return errors.StudentCrashed(f"the Python process crashed with {name} {when} "
-                                         "(a segmentation fault or abort in native code)")
+                                         "(a segmentation fault or abort in native code)",
+                                         traceback=where)
         return errors.StudentCrashed(f"the Python process exited (exit code {code}) {when}; "
                                      "do not call exit() or os._exit() in your code")
 
