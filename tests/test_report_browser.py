@@ -144,7 +144,12 @@ def test_a_feedback_page_renders_its_tests_and_explanations(browser, tmp_path):
     open_page(browser, out / "bob" / "01_numpy_forward" / "feedback.html")
     rows = texts(browser, "tbody tr")
     assert len(rows) == 3
-    assert "softmax values 0 / 2 timeout softmax(z) did not return within 2 s" in rows[0]
+    # each failure's text once, in "Fix these first" above the table; its row points there
+    assert rows[0] == "softmax values 0 / 2 timeout shown in “Fix these first” above"
+    assert texts(browser, "h3") == ["other tests: 2 tests failed, 4 points lost"]
+    body = browser.find_element("tag name", "body").text
+    assert body.count("softmax(z) did not return within 2 s") == 1
+    assert body.count("3 of 20 values are wrong") == 1
     assert browser.find_element("class name", "score").text == "Score: 2 / 6"
     legend = texts(browser, "dt")
     assert legend == ["pass", "wrong answer", "timeout"]

@@ -217,9 +217,8 @@ class Worker:
             self.stop()
             cls = {"syntax error": errors.SyntaxFailed, "memory": errors.MemoryLimit}.get(
                 info.get("kind"), errors.ImportFailed)
-            traceback = _text(info.get("traceback"))
-            if cls is errors.SyntaxFailed and not traceback:
-                traceback = stacks.quoted_line(_text(info.get("message")), self.submission_dir)
+            traceback = (_text(info.get("traceback"))    # a syntax error: its line, quoted
+                         or stacks.quoted_line(_text(info.get("message")), self.submission_dir))
             raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
                       traceback=traceback)
         if self.seccomp != "on" and self.isolation != "bubblewrap":
@@ -407,8 +406,7 @@ class Worker:
             self.stop()
             return None
 
-    def stderr_log(self) -> Path:
-        """The file the running worker's stderr goes to."""
+    def stderr_log(self) -> Path:      # where the running worker's stderr goes
         return self.log_dir / "stderr.txt"
 
     def _fail_timeout(self, during: str, timeout) -> None:
