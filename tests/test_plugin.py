@@ -158,3 +158,23 @@ def test_a_test_without_points_is_a_grader_error_not_the_students(fake_course):
     result = grade_submission(sub, secret="s")
     assert result["extra_data"]["internal_errors"] >= 1
     assert "no points marker" in result["extra_data"]["reason"]
+
+
+def test_a_suite_runs_with_the_graders_plugins_only():
+    """Plugins installed beside the grader (anyio, platformdirs here) are not loaded for a
+    hidden suite, nor are pytest's own ones that no suite uses; pytest-timeout is."""
+    from grader.course import load_assignment
+    from grader.grading import UNUSED_PYTEST_PLUGINS, suite_pytest_args
+
+    seen = []
+
+    class Recorder:
+        def pytest_configure(self, config):
+            seen.extend(name for name, plugin in config.pluginmanager.list_name_plugin()
+                        if plugin is not None)
+
+    assignment = load_assignment("01_numpy_forward")
+    pytest.main(suite_pytest_args(assignment) + ["--collect-only"], plugins=[Recorder()])
+    assert "timeout" in seen and "grader.plugin" in seen
+    assert not {"anyio", "platformdirs"} & set(seen)
+    assert not set(UNUSED_PYTEST_PLUGINS) & set(seen)

@@ -225,3 +225,79 @@ def test_the_forked_worker_has_no_capability_no_new_privileges_and_seccomp(tmp_p
     assert {k: int(v, 16) for k, v in status.items() if k.startswith("Cap")} == {
         "CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": 0, "CapAmb": 0}
     assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"
+
+
+SLOW_IMPORT = "import time\ntime.sleep({seconds})\ndef f():\n    return 1\n"
+
+
+def test_a_prestarted_worker_imports_while_the_grader_is_busy(tmp_path, sessions):
+    """Session.prestart forks the first worker at once: the submission's import runs while
+    the grading process sets up pytest, and the first call finds it ready."""
+    import time
+    s, student = session_for(tmp_path, "s", SLOW_IMPORT.format(seconds=0.8))
+    lazy, lazy_student = session_for(tmp_path, "lazy", SLOW_IMPORT.format(seconds=0.8))
+    sessions += [s, lazy]
+    assert lazy_student.f() == 1           # the zygote is started (its start is not timed)
+    lazy.close()
+    s.prestart()
+    assert isinstance(s.early, zygote.ForkedWorker) and s.worker is None
+    time.sleep(1.0)                        # pytest's set-up, in the grading process
+    started = time.monotonic()
+    assert student.f() == 1
+    assert time.monotonic() - started < 0.5          # the import was already done
+    assert s.early is None and s.starts == 1
+    assert 0.8 <= s.used < 0.8 + 1.5       # the student's import is charged from the fork
+
+
+def test_a_prestarted_workers_import_deadline_counts_from_the_fork(tmp_path, sessions):
+    import time
+    sub = tmp_path / "s"
+    sub.mkdir()
+    (sub / "mod.py").write_text(SLOW_IMPORT.format(seconds=30))
+    s = Session(sub, ["mod"], Limits(memory_mb=2048, cpu_seconds=60, import_timeout=1.5),
+                log_dir=tmp_path / "logs")
+    sessions.append(s)
+    s.prestart()
+    forked = time.monotonic()
+    time.sleep(1.0)
+    with pytest.raises(errors.StudentTimeout, match="importing the submission took longer"):
+        RemoteObject(s, None).f()
+    assert time.monotonic() - forked < 1.5 + 0.8     # not 1.0 + 1.5: no free second
+
+
+def test_a_prestarted_worker_never_asked_for_is_stopped_with_its_session(tmp_path, sessions):
+    s, _ = session_for(tmp_path, "s", SLOW_IMPORT.format(seconds=0))
+    sessions.append(s)
+    import time
+    s.prestart()
+    worker = s.early
+    deadline = time.monotonic() + 5
+    while not worker.zygote.worker_pids() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.zygote.worker_pids()          # forked: C0, C1, C2 run
+    s.close()
+    assert s.early is None and not worker.alive and worker.zygote.worker_pids() == []
+    assert worker.zygote.busy is None
+
+
+def test_a_submission_prestarted_after_another_sees_nothing_of_it(tmp_path, sessions):
+    a, student_a = session_for(tmp_path, "a", LITTERING)
+    b, student_b = session_for(tmp_path, "b", LOOKING)
+    sessions += [a, b]
+    a.prestart()
+    student_a.who()
+    b.prestart()                  # forked while A's worker still runs: A's is stopped first
+    assert not a.worker.alive
+    assert student_b.seen() == []
+
+
+def test_the_pipes_to_a_worker_hold_a_mebibyte(tmp_path, sessions):
+    """Training data crosses in 1 MiB steps, not 64 KiB ones (16 times fewer wake-ups)."""
+    import fcntl
+
+    from grader.sandbox.harness import wire
+    s, student = session_for(tmp_path, "s", SLOW_IMPORT.format(seconds=0))
+    sessions.append(s)
+    assert student.f() == 1
+    for fd in (s.worker.req_fd, s.worker.resp_fd):
+        assert fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) == wire.PIPE_SIZE == 1 << 20

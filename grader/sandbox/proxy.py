@@ -36,6 +36,7 @@ class Session:
         self.forbidden = tuple(forbidden)      # libraries absent from the worker's view
         self.timeout = limits.call_timeout
         self.worker: Worker | None = None
+        self.early: Worker | None = None     # forked by prestart(), not yet asked for
         self.generation = 0
         self.import_failure: errors.StudentError | None = None
         self.used = 0.0
@@ -70,11 +71,37 @@ class Session:
         self.module_handles.clear()       # handles name objects of the worker that died
         return self.worker
 
+    def prestart(self) -> None:
+        """Fork the submission's first worker now: it imports the submission while pytest
+        sets up its session in this process (a grading process has a core for each), and
+        the first call finds it ready. Only a sandboxed CPU worker the zygote forks; the
+        import deadline and the budget still count from the fork."""
+        if self.factory is not sandboxed or self.worker is not None or self.early is not None \
+                or self.import_failure is not None or not zygotes.usable(self._gpu_ok()):
+            return
+        worker = self._new(zygotes.ForkedWorker, self.preimport + self.warm_imports)
+        try:
+            worker.launch()
+        except (zygotes.ZygoteFailure, OSError):
+            worker.stop()             # the first call starts a worker the usual way
+            return
+        self.early = worker
+
+    def _gpu_ok(self) -> bool:
+        return self.gpu is not None and self.gpu.ok
+
+    def _new(self, kind, preimport, **gpu) -> Worker:
+        return kind(self.submission_dir, self.modules, self.limits, preimport=preimport,
+                    seed=self.seed, log_dir=self.log_dir, forbidden=self.forbidden, **gpu)
+
     def start(self, kind, preimport, **gpu) -> Worker | None:
         """A started worker of `kind` (a forked one; a cold one), or None where the zygote
         failed (the grader's problem: a cold worker is started instead)."""
-        worker = kind(self.submission_dir, self.modules, self.limits, preimport=preimport,
-                      seed=self.seed, log_dir=self.log_dir, forbidden=self.forbidden, **gpu)
+        worker, self.early = self.early, None
+        if worker is not None and (type(worker) is not kind or worker.preimport != list(preimport)):
+            worker.stop()
+            worker = None
+        worker = worker or self._new(kind, preimport, **gpu)
         started = time.monotonic()
         try:
             worker.start()
@@ -86,9 +113,14 @@ class Session:
             self.import_failure = exc
             raise
         finally:
-            # waiting for a free GPU or for the zygote's start is the grader's time
-            waited = worker.gpu_lock.waited if worker.gpu_lock else worker.waited
-            self.used += time.monotonic() - started - waited
+            if worker.launched_at is not None:
+                # forked: the student's import runs from the fork on (a prestarted one while
+                # this process was busy with pytest); the zygote's start before is ours
+                self.used += time.monotonic() - worker.launched_at
+            else:
+                # waiting for a free GPU is the grader's time
+                waited = worker.gpu_lock.waited if worker.gpu_lock else worker.waited
+                self.used += time.monotonic() - started - waited
         return worker
 
     def _charge_budget(self) -> None:
@@ -130,6 +162,9 @@ class Session:
         return entry[1]
 
     def close(self) -> None:
+        if self.early is not None:
+            self.early.stop()
+            self.early = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -141,7 +176,7 @@ class Session:
 def sandboxed(session: Session) -> Worker:
     """The sandboxed worker of a submission: forked by the zygote where it can be, else
     started cold (a GPU worker, no bubblewrap, GRADER_ZYGOTE=0, a zygote that failed)."""
-    gpu = session.gpu is not None and session.gpu.ok
+    gpu = session._gpu_ok()
     worker = None
     if zygotes.usable(gpu):
         worker = session.start(zygotes.ForkedWorker, session.preimport + session.warm_imports)

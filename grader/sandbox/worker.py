@@ -80,6 +80,7 @@ class Worker:
 
     own_process = True        # started by the grader for this submission (see KernelWorker)
     waited = 0.0              # seconds of start() that were the grader's (ForkedWorker)
+    launched_at: float | None = None   # when a ForkedWorker was forked: its import began
 
     def __init__(self, submission_dir: Path, modules: list[str], limits: Limits, *,
                  preimport=("numpy",), seed: int = 0, log_dir: Path, gpu: bool = False,
@@ -110,6 +111,7 @@ class Worker:
         """Start the worker and wait for it to import the submission (import deadline)."""
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
+        wire.widen(req_w, resp_w)
         info_r = info_w = None
         self.log_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log_dir / "stdout.txt", "ab")
@@ -203,8 +205,11 @@ class Worker:
     def _await_hello(self) -> None:
         """The worker's first message, under the import deadline: ready, or why not."""
         lim = self.limits
+        # from the fork where there is one (a prestarted worker imports while the grader sets
+        # up pytest: a reply already there is read at once, never a timeout)
+        began = self.launched_at if self.launched_at is not None else time.monotonic()
         try:
-            hello = self._receive(time.monotonic() + lim.import_timeout, during="import")
+            hello = self._receive(began + lim.import_timeout, during="import")
         except errors.StudentTimeout as exc:
             raise errors.StudentTimeout(
                 f"importing the submission took longer than {lim.import_timeout:g} s "
@@ -339,7 +344,7 @@ class Worker:
                     raise self._death("call")
                 self._fail_timeout("call", None)
             try:
-                n = os.write(self.req_fd, view[: 1 << 16])
+                n = os.write(self.req_fd, view[: wire.PIPE_SIZE])
             except BrokenPipeError:
                 raise self._death("call") from None
             view = view[n:]

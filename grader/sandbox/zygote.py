@@ -104,6 +104,7 @@ class Zygote:
         from_zygote, ctl_w = os.pipe()
         req_r, self.req_fd = os.pipe()
         self.resp_fd, resp_w = os.pipe()
+        wire.widen(self.req_fd, resp_w)
         python = str(Path(sys.prefix) / "bin" / "python")
         cmd = bwrap_command(self.ops) + ["--clearenv"]
         for k, v in worker_environment(None).items():
@@ -290,7 +291,8 @@ class ForkedWorker(Worker):
         self.fork_id: int | None = None
         self.outer_pid: int | None = None     # C0; sandbox_pid is C1
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Fork the worker without waiting for it (Session.prestart); start() waits."""
         started = time.monotonic()
         try:
             zygote = zygote_for(self.modules, self.preimport, self.forbidden)
@@ -318,6 +320,12 @@ class ForkedWorker(Worker):
         except OSError as exc:
             self.stop()
             raise ZygoteFailure(f"the zygote is gone: {exc}") from None
+        self.launched_at = time.monotonic()
+
+    def start(self) -> None:
+        if self.fork_id is None:
+            self.launch()
+        zygote = self.zygote
         try:
             self._await_hello()
         except errors.StudentError:

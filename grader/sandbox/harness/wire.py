@@ -266,6 +266,20 @@ def parse_prefix(prefix: bytes) -> tuple[int, int]:
 PREFIX_SIZE = _PREFIX.size
 
 
+PIPE_SIZE = 1 << 20          # Linux's default pipe-max-size; a pipe holds 64 KiB otherwise
+
+
+def widen(*fds: int) -> None:
+    """Let each pipe hold PIPE_SIZE bytes (best effort): the training data of a call then
+    crosses in 1 MiB steps instead of 64 KiB ones, 16 times fewer wake-ups on each side."""
+    import fcntl
+    for fd in fds:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except (OSError, AttributeError):
+            pass
+
+
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
