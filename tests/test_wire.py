@@ -131,3 +131,41 @@ def test_deeply_nested_json_is_refused_without_crashing():
     header = b'{"tree": ' + b"[" * 100000 + b"]" * 100000 + b"}"
     with pytest.raises(WireError):
         wire.decode(header, b"")
+
+
+def test_a_frame_read_from_a_pipe_gives_writable_arrays_of_their_own():
+    """read_frame reads the payload into a buffer of its own and hands out views of it (no
+    second copy of the training data): each array must still be writable and independent,
+    and decode() of immutable bytes must still copy."""
+    import os
+    import threading
+
+    a = np.arange(300_000, dtype=np.float32).reshape(1000, 300)
+    b = np.arange(12, dtype=np.int64)
+    data = wire.encode({"x": a, "y": b, "z": [a[:2]]})
+    r, w = os.pipe()
+    wire.widen(r, w)
+    writer = threading.Thread(target=wire.write_all, args=(w, data))
+    writer.start()
+    got = wire.read_frame(r)
+    writer.join()
+    os.close(r)
+    os.close(w)
+    x, y, z = got["x"], got["y"], got["z"][0]
+    np.testing.assert_array_equal(x, a)
+    np.testing.assert_array_equal(y, b)
+    np.testing.assert_array_equal(z, a[:2])
+    for arr in (x, y, z):
+        assert arr.flags.writeable
+    x[:] = -1
+    y[:] = -1
+    np.testing.assert_array_equal(z, a[:2])          # its own part of the buffer
+    from_bytes = wire.decode(*_split(data))
+    assert from_bytes["x"].flags.writeable
+    from_bytes["x"][0, 0] = 7.0                      # a copy, not the caller's bytes
+
+
+def _split(frame: bytes):
+    header_len, payload_len = wire.parse_prefix(frame[:wire.PREFIX_SIZE])
+    header = frame[wire.PREFIX_SIZE:wire.PREFIX_SIZE + header_len]
+    return header, frame[wire.PREFIX_SIZE + header_len:]

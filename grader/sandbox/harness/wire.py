@@ -215,7 +215,11 @@ def decode(header: bytes, payload: bytes, from_handle=None):
         if v["__nd__"] != state["count"] - 1 or start + nbytes > len(view):
             raise WireError("array data does not match the header")
         state["offset"] = start + nbytes
-        arr = np.frombuffer(view[start:start + nbytes], dtype=dt).reshape(shape).copy()
+        arr = np.frombuffer(view[start:start + nbytes], dtype=dt).reshape(shape)
+        if view.readonly:
+            arr = arr.copy()        # bytes: an array of its own, writable
+        # else a frame read into a buffer of its own (read_frame): each array is a writable
+        # view of its own part of it, with no copy of the training data in between
         if v.get("tensor") is True:
             return TensorData(arr, str(v.get("torch_dtype", "")), str(v.get("device", "cpu")),
                               bool(v.get("requires_grad", False)))
@@ -246,11 +250,23 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_into(fd: int, n: int) -> bytearray:
+    """n bytes read straight into a buffer of their own (one copy, the kernel's)."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = os.readv(fd, [view[got:]])
+        if not k:
+            raise EOFError("connection closed")
+        got += k
+    return buf
+
+
 def read_frame(fd: int, from_handle=None):
     """Blocking read of one frame (used in the worker; the parent reads with deadlines)."""
     header_len, payload_len = parse_prefix(read_exact(fd, _PREFIX.size))
     header = read_exact(fd, header_len)
-    payload = read_exact(fd, payload_len)
+    payload = read_into(fd, payload_len)
     return decode(header, payload, from_handle)
 
 
