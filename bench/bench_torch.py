@@ -14,7 +14,7 @@ submitted/ folder is then graded by
 - `nbgrader autograde ID` on a fresh copy of the course.
 
 Each command is also run on a class of one: marginal = (T(N) - T(1)) / (N - 1) is the time
-per submission, start-up = T(1) - marginal; "in grader" is the mean of results.json's
+per submission (T(1) the median of its --repeat-small runs, T(N) one run), start-up = T(1) - marginal; "in grader" is the mean of results.json's
 execution_time without each grading process's first submission (less noisy than the
 difference of two runs). The student's own compute is the time of the
 same calls on the reference in one process, torch already imported and the reference warmed
@@ -248,7 +248,9 @@ def bench_assignment(work: Path, aid: str, n: int, repeat_small: int, skip_nbgra
             measure()              # right after the run the target is about
     measure()
     compute = statistics.median(computes)
-    figures = {name: summarise(small[name], big[name], n) for name in names}
+    # T(N) is one run each: T(1) is the median of its runs (the best of them is biased low)
+    figures = {name: summarise(small[name], big[name], n, t1_of=statistics.median)
+               for name in names}
     for name, f in figures.items():
         f["overhead"] = f["marginal"] - compute
         if name in inside:          # the last run of a variant is its class of N
