@@ -20,6 +20,7 @@ from pathlib import Path
 
 from grader.gpu import devices as gpus
 from grader.sandbox import errors, stacks, uids
+from grader.sandbox.replies import checked_hello, checked_reply, text_or_empty
 from grader.sandbox.bwrap import (HARNESS_DIR, NAMESPACES_NOTE, UNSHARE, isolation_mode,
                                   process_tree, sandbox_args, sandbox_view, worker_environment)
 from grader.sandbox.harness import wire
@@ -38,41 +39,6 @@ class Limits:
     call_timeout: float = 10.0
     open_files: int = 256
     processes: int = 512             # counts threads too; only enforced for a non-root uid
-
-
-def _violation(worker: "Worker", what: str) -> errors.ProtocolViolation:
-    worker.stop()
-    return errors.ProtocolViolation(f"the worker sent {what}; do not write to the grader's "
-                                    "pipes or replace the harness")
-
-
-def _text(value) -> str:
-    return value if type(value) is str else ""
-
-
-def _checked_hello(hello, worker: "Worker") -> dict:
-    """The worker's first message: {"ready": True} or {"import_error": {...}}, with "seccomp"."""
-    if type(hello) is not dict or not ("ready" in hello or type(hello.get("import_error")) is dict):
-        raise _violation(worker, "a malformed first message")
-    if type(hello.get("seccomp", "off")) is not str:
-        raise _violation(worker, "a malformed first message")
-    return hello
-
-
-def _checked_reply(reply, request_id: int, worker: "Worker") -> dict:
-    """A reply to request `request_id`: {"id", "ok": value} or {"id", "error": {...}}."""
-    if type(reply) is not dict or reply.get("id") != request_id:
-        raise _violation(worker, "a message that does not answer the grader's request")
-    if ("ok" in reply) == ("error" in reply):
-        raise _violation(worker, "a reply with neither a value nor an error")
-    if "error" in reply:
-        error = reply["error"]
-        if type(error) is not dict or type(error.get("kind", "")) is not str:
-            raise _violation(worker, "a malformed error report")
-    warnings = reply.get("warnings", [])
-    if type(warnings) is not list or not all(type(w) is str for w in warnings):
-        raise _violation(worker, "malformed warnings")
-    return reply
 
 
 class Worker:
@@ -215,15 +181,16 @@ class Worker:
                 f"importing the submission took longer than {lim.import_timeout:g} s "
                 "(is there a loop or heavy work at the top level of your module?)",
                 traceback=exc.traceback) from None
-        hello = _checked_hello(hello, self)
+        hello = checked_hello(hello, self)
         self.seccomp = hello.get("seccomp", "off")
         if "import_error" in hello:
             info = hello["import_error"]
             self.stop()
             cls = {"syntax error": errors.SyntaxFailed, "memory": errors.MemoryLimit}.get(
                 info.get("kind"), errors.ImportFailed)
-            traceback = (_text(info.get("traceback"))    # a syntax error: its line, quoted
-                         or stacks.quoted_line(_text(info.get("message")), self.submission_dir))
+            message = text_or_empty(info.get("message"))   # a syntax error: its line, quoted
+            traceback = (text_or_empty(info.get("traceback"))
+                         or stacks.quoted_line(message, self.submission_dir))
             raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
                       traceback=traceback)
         if self.seccomp != "on" and self.isolation != "bubblewrap":
@@ -327,7 +294,7 @@ class Worker:
         try:
             self._send(data, deadline)
             reply = self._receive(deadline, during="call", timeout=timeout)
-            return _checked_reply(reply, request_id, self)
+            return checked_reply(reply, request_id, self)
         except BaseException:
             if self.alive:
                 self.stop()
