@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: install sandbox browser demo test bench mutation gpu-check release-check clean
+.PHONY: install sandbox browser demo test bench mutation gpu-check release-check clean i18n
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,30 @@ demo: install
 
 test: install browser
 	$(BIN)/python -m pytest tests
+
+# The students' languages: two gettext domains, the grader's texts (babel.cfg ->
+# grader/locale/) and the hidden suites' (babel-suites.cfg -> grader/suites/locale/, never in
+# the student bundle). Extract every marked text, add the new ones to each catalogue, compile.
+# A new or changed text then stands untranslated in da, sv and de: translate it there and run
+# this again (tests/test_i18n.py fails until every text is translated and compiled).
+LANGS := da sv de en
+BABEL_OPTS := -w 100
+DOMAINS := grader:babel.cfg:grader/locale suites:babel-suites.cfg:grader/suites/locale
+i18n: install
+	for spec in $(DOMAINS); do \
+	  domain=$${spec%%:*}; rest=$${spec#*:}; cfg=$${rest%%:*}; dir=$${rest#*:}; \
+	  mkdir -p $$dir; $(BIN)/pybabel -q extract -F $$cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+	    --project=nn-autograder --version=0.1 --copyright-holder=nn-autograder \
+	    --msgid-bugs-address="course staff" $(BABEL_OPTS) -o $$dir/$$domain.pot . || exit 1; \
+	  for lang in $(LANGS); do \
+	    if [ -f $$dir/$$lang/LC_MESSAGES/$$domain.po ]; then \
+	      $(BIN)/pybabel -q update -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
+	        --ignore-pot-creation-date --ignore-obsolete $(BABEL_OPTS) || exit 1; \
+	    else $(BIN)/pybabel -q init -i $$dir/$$domain.pot -d $$dir -D $$domain -l $$lang \
+	        $(BABEL_OPTS) || exit 1; fi; done; done
+	$(BIN)/python -m grader.i18n english
+	for spec in $(DOMAINS); do domain=$${spec%%:*}; dir=$${spec##*:}; \
+	  $(BIN)/pybabel compile -d $$dir -D $$domain --statistics || exit 1; done
 
 bench: install
 	$(PIP) -e '.[dev,course,bench]'

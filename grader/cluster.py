@@ -21,6 +21,7 @@ import tempfile
 import threading
 from pathlib import Path, PurePosixPath
 
+from grader import i18n
 from grader.course import CourseError, course_config
 
 MAX_SUBMISSION_BYTES = 64 << 20      # a submission's files travel in one task message
@@ -160,12 +161,13 @@ def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[d
             try:
                 files = submission_files(sub)
             except (OSError, ClusterError) as exc:
-                record(sub, write_result(out, failed_result(
-                    sub, f"its files could not be read ({type(exc).__name__}: {exc})")))
+                record(sub, write_result(out, failed_result(sub, i18n._(
+                    "its files could not be read ({error})").format(
+                        error=f"{type(exc).__name__}: {exc}"))))
                 continue
             on_gpu = gpu_workers and wants_gpu(sub.assignment)
             future = client.submit(grade_files, sub.student, sub.assignment, files, secret,
-                                   fingerprint(sub.assignment), pure=False,
+                                   fingerprint(sub.assignment), i18n.language(), pure=False,
                                    key=f"grade-{sub.student}-{sub.assignment}-{os.urandom(4).hex()}",
                                    resources={GPU: 1} if on_gpu else None)
             pending[future] = sub
@@ -174,8 +176,9 @@ def run_on_cluster(client, subs, out: Path, secret: str, on_done=None) -> list[d
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001  one task's failure must not stop the class
-                result = failed_result(sub, f"the grader failed on this submission on the "
-                                            f"cluster ({type(exc).__name__}: {str(exc)[:300]})")
+                result = failed_result(sub, i18n._(
+                    "the grader failed on this submission on the cluster ({error})").format(
+                        error=f"{type(exc).__name__}: {str(exc)[:300]}"))
             else:
                 # the task's copy of the files has no dates: lateness is judged here
                 result = late.apply(result, sub.assignment, sub.path)
@@ -266,8 +269,9 @@ def _give_back(runner: _Runner) -> None:
 
 
 def grade_files(student: str, assignment: str, files: dict, secret: str,
-                client_fingerprint: str) -> dict:
-    """A Dask task: grade one submission from its files' bytes; the result as data."""
+                client_fingerprint: str, language: str = i18n.DEFAULT) -> dict:
+    """A Dask task: grade one submission from its files' bytes, its feedback in the client's
+    `language`; the result as data."""
     from grader.grading import fingerprint
 
     mine = fingerprint(assignment)
@@ -276,7 +280,7 @@ def grade_files(student: str, assignment: str, files: dict, secret: str,
                           f"({client_fingerprint})")
     runner = _take_runner()
     try:
-        result = runner.grade((student, assignment, files, secret))
+        result = runner.grade((student, assignment, files, secret, language))
     except BaseException:
         runner.close()            # its state is unknown: the next task starts a fresh one
         raise
@@ -304,8 +308,9 @@ def serve() -> None:
         data = _receive(sys.stdin.buffer)
         if data is None:
             return
-        student, assignment, files, secret = pickle.loads(data)
-        _send(out, pickle.dumps(_grade_copy(student, assignment, files, secret)))
+        student, assignment, files, secret, language = pickle.loads(data)
+        with i18n.use(language):
+            _send(out, pickle.dumps(_grade_copy(student, assignment, files, secret)))
 
 
 def _end_with_parent(parent: int) -> None:
@@ -348,8 +353,8 @@ def _grade_copy(student: str, assignment: str, files: dict, secret: str) -> dict
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001  recorded as a result the next run re-grades
-            return failed_result(sub, f"the grader failed on this submission "
-                                      f"({type(exc).__name__}: {str(exc)[:300]})")
+            return failed_result(sub, i18n._("the grader failed on this submission ({error})")
+                                 .format(error=f"{type(exc).__name__}: {str(exc)[:300]}"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import __version__, late
+from grader import __version__, i18n, late
 from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
 from grader.pool import Interrupted, output_lock, run_many, stop_signal, stoppable
 from grader.submissions import Submission, UngradableSubmission
@@ -106,7 +106,8 @@ def grade_submission(sub: Submission, secret: str | None = None, apply_late: boo
              "reason": None, "content_hash": sub.content_hash(), "warnings": sub.warnings(assignment),
              "fingerprint": fingerprint(sub.assignment), "isolation": isolation_mode(),
              "skipped": [], "internal_errors": 0, "stdout_tail": "", "stderr_tail": "",
-             "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+             "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+             "language": i18n.language()}
     work = Path(tempfile.mkdtemp(prefix="grader-"))
     try:
         try:
@@ -117,8 +118,9 @@ def grade_submission(sub: Submission, secret: str | None = None, apply_late: boo
         except (OSError, ValueError, RecursionError, MemoryError) as exc:
             # its files could not be read or converted (odd names, a notebook too deeply
             # nested...): this submission's problem, told in one line
-            extra.update(verdict="ungradable", reason=f"its files could not be read "
-                                                      f"({type(exc).__name__}: {_first_line(exc)})")
+            extra.update(verdict="ungradable", reason=i18n._(
+                "its files could not be read ({error})").format(
+                    error=f"{type(exc).__name__}: {_first_line(exc)}"))
             return _result([], extra, started, full_marks=max_score(assignment.id))
         ctx = GradingContext(sub, assignment, prepared, work / "logs", secret)
         plugin = GradingPlugin(ctx)
@@ -165,8 +167,9 @@ def settle_internal_errors(tests: list, sub: Submission, assignment: Assignment,
                 and t.nodeid in suspects:
             t = dataclasses.replace(
                 t, verdict="invalid output", internal="",
-                output=f"the check could not use what your code returned or did ({t.error}); "
-                       "the reference solution passes this test")
+                output=i18n._("the check could not use what your code returned or did "
+                              "({error}); the reference solution passes this test").format(
+                    error=t.error))
         elif t.verdict == INTERNAL:
             seen = f"{ref.verdict}: {ref.error or ref.output[:200]}" if ref else "not run"
             t = dataclasses.replace(t, internal=f"{t.internal}\n[on the reference: {seen}]")
@@ -286,15 +289,22 @@ def _result(tests, extra, started, full_marks=None) -> dict:
     # Full marks come from the suite, not from the tests that ran: nothing a submission does
     # (a crash, a test that never reported) can shrink the maximum.
     maximum = round(max(sum(t.max_score for t in tests), full_marks or 0.0), 4)
+    _, ngettext, decimal = i18n._, i18n.ngettext, i18n.decimal
     if extra["verdict"] == "ungradable":
-        summary = f"Not graded: {extra['reason']}. Score 0 / {maximum:g}."
+        summary = _("Not graded: {reason}. Score 0 / {most}.").format(reason=extra["reason"],
+                                                                      most=decimal(maximum, 4))
     else:
         passed = sum(r["status"] == "passed" for r in rows)
-        summary = f"{score:g} / {maximum:g} points; {passed} of {len(rows)} tests passed."
+        summary = ngettext("{score} / {most} points; {passed} of {n} test passed.",
+                           "{score} / {most} points; {passed} of {n} tests passed.",
+                           len(rows)).format(score=decimal(score, 4), most=decimal(maximum, 4),
+                                             passed=passed, n=len(rows))
         if extra["internal_errors"]:
-            summary += " Some tests hit an internal grader error and will be re-graded."
+            summary += " " + _("Some tests hit an internal grader error and will be re-graded.")
         if extra["skipped"]:
-            summary += f" {len(extra['skipped'])} tests were skipped and do not count."
+            n = len(extra["skipped"])
+            summary += " " + ngettext("{n} test was skipped and does not count.",
+                                      "{n} tests were skipped and do not count.", n).format(n=n)
     return {"score": score, "max_score": maximum,
             "execution_time": round(time.monotonic() - started, 3), "output": summary,
             "visibility": "visible", "tests": rows, "extra_data": extra}
@@ -324,6 +334,7 @@ def is_up_to_date(out: Path, sub: Submission, secret: str) -> bool:
             and extra.get("fingerprint") == fingerprint(sub.assignment)
             and extra.get("secret_id") == secret_id(secret)
             and extra.get("late_policy") == late.policy_id()
+            and extra.get("language", i18n.DEFAULT) == i18n.language()   # its feedback's words
             and not extra.get("internal_errors"))
 
 
@@ -336,8 +347,8 @@ def _grade_and_write(sub: Submission, out: Path, secret: str) -> dict:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001  one submission's failure must not stop the class
-        result = failed_result(sub, f"the grader failed on this submission "
-                                    f"({type(exc).__name__}: {_first_line(exc)})")
+        result = failed_result(sub, i18n._("the grader failed on this submission ({error})")
+                               .format(error=f"{type(exc).__name__}: {_first_line(exc)}"))
     return write_result(out, result)
 
 
@@ -374,7 +385,7 @@ def failed_result(sub: Submission, reason: str) -> dict:
     extra = {"student": sub.student, "assignment": sub.assignment, "verdict": "ungradable",
              "reason": reason, "content_hash": None, "fingerprint": None, "secret_id": None,
              "isolation": "", "skipped": [], "internal_errors": 1, "stdout_tail": "",
-             "stderr_tail": "",
+             "stderr_tail": "", "language": i18n.language(),
              "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     return _result([], extra, time.monotonic(), full_marks=full)
 

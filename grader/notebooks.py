@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+from grader.i18n import _
+
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 # nbgrader cell metadata, schema 3 (what nbgrader's generate_assignment expects)
@@ -44,27 +46,31 @@ def read_notebook(path: Path) -> dict:
         with open(path, "rb") as f:
             data = f.read(MAX_NOTEBOOK_BYTES + 1)  # never read an unbounded file
     except OSError as exc:
-        raise NotebookError(f"{name}: cannot be read ({exc.strerror})") from None
+        raise NotebookError(_("{name}: cannot be read ({error})").format(
+            name=name, error=exc.strerror)) from None
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name}: larger than {MAX_NOTEBOOK_BYTES // 2**20} MB; "
-                            "clear the outputs and submit again")
+        raise NotebookError(_("{name}: larger than {mb} MB; clear the outputs and submit "
+                              "again").format(name=name, mb=MAX_NOTEBOOK_BYTES // 2**20))
     try:
         nb = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise NotebookError(f"{name}: not a valid notebook (not JSON)") from None
+        raise NotebookError(_("{name}: not a valid notebook (not JSON)").format(
+            name=name)) from None
     check_notebook(nb, name)
     return nb
 
 
 def check_notebook(nb: object, name: str) -> None:
     if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
-        raise NotebookError(f"{name}: not a valid notebook (nbformat 4 required)")
+        raise NotebookError(_("{name}: not a valid notebook (nbformat 4 required)").format(
+            name=name))
     for number, cell in enumerate(nb["cells"], 1):
         source = cell.get("source") if isinstance(cell, dict) else None
         if (not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str)
                 or not (isinstance(source, str)
                         or isinstance(source, list) and all(isinstance(s, str) for s in source))):
-            raise NotebookError(f"{name}: not a valid notebook (cell {number} is malformed)")
+            raise NotebookError(_("{name}: not a valid notebook (cell {number} is "
+                                  "malformed)").format(name=name, number=number))
 
 
 def code_cells(nb: dict) -> list[tuple[int, str]]:

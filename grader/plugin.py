@@ -18,6 +18,7 @@ import pytest
 from grader.gpu import decision as gpu
 from grader.checks.errors import CheckFailed
 from grader.course import Assignment
+from grader.i18n import N_, _, test_title
 from grader.sandbox import errors
 from grader.sandbox.proxy import RemoteObject, Session, WorkerCache
 from grader.sandbox.worker import Limits
@@ -32,8 +33,8 @@ MARKERS = (
     "gpu: needs a CUDA GPU in the grading environment",
     "deadline(seconds): per-call deadline into student code for this test",
 )
-INTERNAL_OUTPUT = ("an internal grader error stopped this test; your instructor will re-grade "
-                   "it (it scores 0 until then)")
+INTERNAL_OUTPUT = N_("an internal grader error stopped this test; your instructor will "
+                     "re-grade it (it scores 0 until then)")
 _REFERENCES: dict[tuple, dict] = {}
 
 
@@ -161,9 +162,7 @@ def _plain_failure(excinfo, style=None) -> str:
 
 
 def _test_name(item) -> str:
-    doc = getattr(item.function, "__doc__", None)
-    base = doc.strip().splitlines()[0].rstrip(".") if doc else item.originalname.removeprefix(
-        "test_").replace("_", " ")
+    base = test_title(item.originalname, getattr(item.function, "__doc__", None))
     param = getattr(item, "callspec", None)
     return f"{base} [{param.id}]" if param else base
 
@@ -258,7 +257,7 @@ class GradingPlugin:
             if item.get_closest_marker("gpu") is not None:
                 why = gpu_skip_reason()
                 if why is not None:
-                    item.add_marker(pytest.mark.skip(reason=why))
+                    item.add_marker(pytest.mark.skip(reason=_(why)))
 
     def pytest_runtest_setup(self, item):
         marker = item.get_closest_marker("deadline")
@@ -308,13 +307,13 @@ class GradingPlugin:
                               output=str(exc), **base)
         if call.excinfo is not None and self._is_outer_timeout(call):
             return TestResult(max_score=points, score=0.0, verdict="timeout",
-                              output="the test ran past its overall time limit", **base)
+                              output=_("the test ran past its overall time limit"), **base)
         # Anything else is the grader's bug only if the reference fails the same way: the
         # caller re-runs the test on the reference (grading.settle_internal_errors). Until
         # then the test keeps its points in the maximum and scores 0.
         text = "".join(traceback.format_exception(exc)) if exc else str(report.longrepr)
         return TestResult(max_score=points, score=0.0, verdict=INTERNAL,
-                          output=INTERNAL_OUTPUT, internal=text[-4000:],
+                          output=_(INTERNAL_OUTPUT), internal=text[-4000:],
                           error=_error_line(exc, report), **base)
 
     def pytest_sessionfinish(self, session):

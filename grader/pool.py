@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 
-def _warm_up(gpu_decision=None) -> None:
+def _warm_up(gpu_decision=None, language=None) -> None:
     # A pool process dies with the process that started it (kill -9 of the grader included),
     # and leaves Ctrl-C to the grader, which stops the pool itself: it never saves half a
     # submission on its own.
@@ -23,6 +23,9 @@ def _warm_up(gpu_decision=None) -> None:
     import grader.plugin  # noqa: F401
     from grader.gpu import decision as gpu
     gpu.adopt(gpu_decision)      # the parent's one GPU decision (None: not needed, or decide here)
+    if language:
+        from grader import i18n
+        i18n.set_language(language)     # the run's language: a fresh process starts in English
 
 
 def default_jobs() -> int:
@@ -59,9 +62,10 @@ def run_many(tasks, jobs: int, fn, on_done=None) -> list:
     ctx = multiprocessing.get_context("forkserver")
     # the forkserver, the pool processes' parent, dies with the grader too
     ctx.set_forkserver_preload(["grader.lifeline"])
+    from grader import i18n
     from grader.gpu import decision as gpu
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_up,
-                                  initargs=(gpu.known(),))
+                                  initargs=(gpu.known(), i18n.language()))
     futures = []
     try:
         futures = [pool.submit(fn, *task) for task in tasks]

@@ -24,7 +24,10 @@ from pathlib import Path
 
 import pytest
 
-NOT_IMPLEMENTED = "not implemented yet"
+from grader import i18n
+from grader.i18n import N_, _, ngettext
+
+NOT_IMPLEMENTED = N_("not implemented yet")
 PER_TEST_SECONDS = 60          # pytest-timeout per public test: an endless loop costs one test
 
 
@@ -54,16 +57,18 @@ class CheckReport:
     def functions(self) -> dict[str, list[Row]]:
         groups: dict[str, list[Row]] = {}
         for r in self.rows:
-            groups.setdefault(r.function or "other tests", []).append(r)
+            groups.setdefault(r.function or _("other tests"), []).append(r)
         return groups
 
     def text(self) -> str:
-        lines = [f"Checked {self.checked}."] + [f"note: {n}" for n in self.notes]
+        lines = [_("Checked {what}.").format(what=self.checked)]
+        lines += [_("note: {note}").format(note=n) for n in self.notes]
         if self.error:
-            return "\n".join(lines + ["Your code could not be loaded, so no test ran:",
+            return "\n".join(lines + [_("Your code could not be loaded, so no test ran:"),
                                       _indent(self.error)])
         for r in self.rows:
-            lines.append(f"  {'PASS' if r.passed else 'FAIL'}  {r.name}")
+            mark = _("PASS") if r.passed else _("FAIL")
+            lines.append(f"  {mark}  {r.name}")
             if not r.passed and r.message:
                 lines.append(_indent(r.message, 8))
         lines.append(self.summary())
@@ -71,33 +76,39 @@ class CheckReport:
 
     def summary(self) -> str:
         if not self.rows:
-            return "No public test ran."
+            return _("No public test ran.")
         failing = [f for f, rows in self.functions().items() if not all(r.passed for r in rows)]
-        text = f"{self.passed} of {len(self.rows)} public tests passed."
+        text = ngettext("{passed} of {n} public test passed.", "{passed} of {n} public tests "
+                        "passed.", len(self.rows)).format(passed=self.passed, n=len(self.rows))
         if failing:
-            text += " Failing: " + ", ".join(failing) + "."
+            text += " " + _("Failing: {functions}.").format(functions=", ".join(failing))
         return text
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        parts = [f"<p><b>Checked {esc(self.checked)}.</b></p>"]
-        parts += [f"<p><i>note: {esc(n)}</i></p>" for n in self.notes]
+        checked = esc(_("Checked {what}.").format(what=self.checked))
+        parts = [f"<p><b>{checked}</b></p>"]
+        parts += ["<p><i>" + esc(_("note: {note}").format(note=n)) + "</i></p>" for n in self.notes]
         if self.error:
-            return "".join(parts) + ("<p style='color:#cf222e'>Your code could not be loaded, so "
-                                     f"no test ran:</p><pre>{esc(self.error)}</pre>")
-        parts.append("<table><thead><tr><th style='text-align:left'>function</th>"
-                     "<th style='text-align:left'>result</th></tr></thead><tbody>")
+            unloaded = esc(_("Your code could not be loaded, so no test ran:"))
+            return "".join(parts) + (f"<p style='color:#cf222e'>{unloaded}</p>"
+                                     f"<pre>{esc(self.error)}</pre>")
+        function, result = esc(_("function")), esc(_("result"))
+        parts.append(f"<table><thead><tr><th style='text-align:left'>{function}</th>"
+                     f"<th style='text-align:left'>{result}</th></tr></thead><tbody>")
         for function, rows in self.functions().items():
             failed = [r for r in rows if not r.passed]
             if not failed:
-                cell = f"<span style='color:#1a7f37'>passed ({len(rows)} "\
-                       f"test{'' if len(rows) == 1 else 's'})</span>"
+                passed = ngettext("passed ({n} test)", "passed ({n} tests)",
+                                  len(rows)).format(n=len(rows))
+                cell = f"<span style='color:#1a7f37'>{esc(passed)}</span>"
             else:
                 messages = []
                 for r in failed:
                     if r.message not in messages:
                         messages.append(r.message)
-                cell = (f"<span style='color:#cf222e'>{len(failed)} of {len(rows)} failed</span>"
+                failed_text = _("{failed} of {n} failed").format(failed=len(failed), n=len(rows))
+                cell = (f"<span style='color:#cf222e'>{esc(failed_text)}</span>"
                         + "".join(f"<pre style='margin:.2em 0'>{esc(m)}</pre>" for m in messages[:3]))
             parts.append(f"<tr><td style='text-align:left;vertical-align:top'><code>{esc(function)}"
                          f"</code></td><td style='text-align:left'>{cell}</td></tr>")
@@ -117,7 +128,7 @@ def _indent(text: str, n: int = 4) -> str:
 def function_of(test_name: str, functions: list[str]) -> str:
     """The function a test is about, from its name: "test_activation_keeps_float32[softmax]"
     -> softmax, "test_mlp_two_layers" -> mlp_forward; "" when none fits."""
-    name, _, param = test_name.removeprefix("test_").partition("[")
+    name, _sep, param = test_name.removeprefix("test_").partition("[")
     tokens = [t.lower() for t in re.split(r"[\W_]+", name) if t]
     params = [t.lower() for t in re.split(r"[\W_]+", param) if t]
 
@@ -140,9 +151,8 @@ def function_of(test_name: str, functions: list[str]) -> str:
 # --- the pytest plugin ------------------------------------------------------------------
 
 def _shown_name(item) -> str:
-    doc = getattr(getattr(item, "function", None), "__doc__", None)
-    base = doc.strip().splitlines()[0].rstrip(".") if doc and doc.strip() else \
-        getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
+    base = _(i18n.test_title(getattr(item, "originalname", item.name),
+                             getattr(getattr(item, "function", None), "__doc__", None)))
     callspec = getattr(item, "callspec", None)
     return f"{base} [{callspec.id}]" if callspec else base
 
@@ -152,7 +162,7 @@ def diagnostic(excinfo, code_dir: str) -> str:
     the student's line it came from."""
     exc = excinfo.value
     if isinstance(exc, NotImplementedError):
-        return NOT_IMPLEMENTED
+        return _(NOT_IMPLEMENTED)
     if isinstance(exc, AssertionError):
         lines = str(exc).strip().splitlines()
         # pytest appends its own explanation ("assert 3 == 4", "+  where ...") after a message
@@ -235,7 +245,7 @@ def needed_names(test_source: str, module: str) -> list[str]:
 
 def _not_defined(name: str, where: str):
     def missing(*args, **kwargs):
-        raise NameError(f"{where} defines no `{name}`")
+        raise NameError(_("{file} defines no `{name}`").format(file=where, name=name))
     return missing
 
 
@@ -271,11 +281,15 @@ def load_student_module(module: str, code_dir: Path, checked: str, needed: list[
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.student CODE_DIR MODULE CHECKED [--note=...] [--verbose]`: what
-    grader check runs in a process of its own; test_public.py lies in CODE_DIR beside the code."""
+    """`python -m grader.student CODE_DIR MODULE CHECKED [--note=...] [--lang=LL] [--verbose]`:
+    what grader check runs in a process of its own; test_public.py lies in CODE_DIR beside
+    the code."""
     argv = sys.argv[1:] if argv is None else argv
     code_dir, module, checked = Path(argv[0]).resolve(), argv[1], argv[2]
     verbose = "--verbose" in argv[3:]
+    for a in argv[3:]:
+        if a.startswith("--lang="):
+            i18n.set_language(a.removeprefix("--lang="))
     notes = [a.removeprefix("--note=") for a in argv[3:] if a.startswith("--note=")]
     tests = code_dir / "test_public.py"
     needed = needed_names(tests.read_text(encoding="utf-8"), module)
@@ -321,16 +335,18 @@ def notebook_assignment(namespace: dict) -> str:
         if score > best_score:
             best, best_score = aid, score
     if not best:
-        raise LookupError("check() cannot tell which assignment this notebook is; call "
-                          "check(assignment=\"01_numpy_forward\") with its id")
+        raise LookupError(_("check() cannot tell which assignment this notebook is; call "
+                            "check(assignment=\"01_numpy_forward\") with its id"))
     return best
 
 
-def check(*names: str, assignment: str | None = None) -> CheckReport:
+def check(*names: str, assignment: str | None = None, lang: str | None = None) -> CheckReport:
     """The public tests on the definitions of this notebook (run every cell above first).
-    `check()` checks everything, `check("softmax")` one function. Shown as a table in Jupyter."""
+    `check()` checks everything, `check("softmax")` one function. Shown as a table in Jupyter,
+    in `lang`, else the language of the student's locale, else the course's."""
     from grader.course import load_assignment
 
+    i18n.set_language(i18n.for_student(lang))
     main_ns = sys.modules["__main__"].__dict__
     a = load_assignment(assignment or notebook_assignment(main_ns))
     module_name = a.notebook_module
@@ -347,7 +363,7 @@ def check(*names: str, assignment: str | None = None) -> CheckReport:
             raise AttributeError(attr)
 
         def not_run(*args, **kwargs):
-            raise NameError(f"{attr} is not defined: run its cell first")
+            raise NameError(_("{name} is not defined: run its cell first").format(name=attr))
         return not_run
     module.__getattr__ = undefined
     saved = {n: sys.modules.pop(n, None) for n in (module_name, "test_public")}
@@ -357,18 +373,19 @@ def check(*names: str, assignment: str | None = None) -> CheckReport:
             copy = Path(folder) / "test_public.py"
             copy.write_text(tests.read_text(encoding="utf-8"), encoding="utf-8")
             (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-            report = run(copy, Path(folder), functions, "the definitions of this notebook")
+            report = run(copy, Path(folder), functions, _("the definitions of this notebook"))
     finally:
         for n, m in saved.items():
             sys.modules.pop(n, None)
             if m is not None:
                 sys.modules[n] = m
     if missing:
-        report.notes.append("not defined yet (run their cells): " + ", ".join(missing))
+        report.notes.append(_("not defined yet (run their cells): {names}").format(
+            names=", ".join(missing)))
     if names:
         report.rows = [r for r in report.rows if r.function in names]
         if not report.rows:
-            report.notes.append(f"no public test of {', '.join(names)}")
+            report.notes.append(_("no public test of {names}").format(names=", ".join(names)))
     return report
 
 

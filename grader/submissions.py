@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Assignment, CourseError, list_assignments
+from grader.i18n import _, decimal
 
 IGNORED = {"__pycache__", ".ipynb_checkpoints", ".git", ".DS_Store"}
 MAX_FILE_BYTES = 20 << 20
@@ -64,7 +65,9 @@ class Resolution:
     modules: dict[str, Path] = field(default_factory=dict)
     notebook: Path | None = None
     helpers: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)       # as the feedback page says them
+    check_notes: list[str] = field(default_factory=list)    # the same, as `grader check` does
+    stub_untouched: bool = False      # the .py is the released stub: the notebook is used
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
@@ -112,8 +115,9 @@ class Submission:
     def warnings(self, assignment: Assignment | None = None) -> list[str]:
         """What the student should know about how the folder was read (one line each):
         links not followed, and which file was graded where it was not the expected one."""
-        found = [f"{shown(p.relative_to(self.path))} is a symbolic link: it was not followed; "
-                 "hand in the file itself" for p in self._walk()[1]]
+        found = [_("{file} is a symbolic link: it was not followed; hand in the file "
+                   "itself").format(file=shown(p.relative_to(self.path)))
+                 for p in self._walk()[1]]
         if assignment is not None:
             try:
                 found += self.resolve(assignment).warnings
@@ -143,13 +147,20 @@ class Submission:
                 nb_stub = _same_bytes(nb, assignment.stub_dir / notebook_name)
                 if py_stub and not nb_stub:
                     res.notebook = nb
-                    res.warnings.append(f"{expected} is the released stub, untouched: your "
-                                        f"notebook {notebook_name} was graded")
+                    res.warnings.append(_("{file} is the released stub, untouched: your "
+                                          "notebook {notebook} was graded").format(
+                        file=expected, notebook=notebook_name))
+                    res.stub_untouched = True
                     continue
                 if not py_stub and not nb_stub:
-                    res.warnings.append(f"both {expected} and {notebook_name} were handed in "
-                                        f"and both were changed: {expected} was graded (the "
-                                        "rule: the .py file wins); hand in one of them")
+                    res.warnings.append(_("both {file} and {notebook} were handed in and both "
+                                          "were changed: {file} was graded (the rule: the .py "
+                                          "file wins); hand in one of them").format(
+                        file=expected, notebook=notebook_name))
+                    res.check_notes.append(_(
+                        "both {file} and {notebook} were changed: {file} is tested (the rule: "
+                        "the .py file wins); hand in one of them (grader check --notebook "
+                        "tests the notebook)").format(file=expected, notebook=notebook_name))
                 res.modules[module] = py
                 continue
             if py or nb:
@@ -165,23 +176,28 @@ class Submission:
             if not similar and module == assignment.main_module:
                 similar = [p for p in near if p.name not in others and plain_stem(p.name)
                            not in {m.lower() for m in assignment.modules}]
-                how = "the only code file handed in"
+                how = _("the only code file handed in")
             else:
-                how = "the nearest match of that name"
+                how = _("the nearest match of that name")
             if len(similar) > 1:
                 names = ", ".join(self._rel(p) for p in similar[:10])
-                raise UngradableSubmission(
-                    f"no {expected} (or {notebook_name}) and several candidates: {names}; "
-                    f"rename the one to grade to {expected}")
+                raise UngradableSubmission(_(
+                    "no {file} (or {notebook}) and several candidates: {names}; rename the one "
+                    "to grade to {file}").format(file=expected, notebook=notebook_name,
+                                                 names=names))
             if not similar:
                 if module == assignment.main_module:
-                    handed = ", ".join(self._rel(p) for p in files[:10]) or "nothing"
-                    raise UngradableSubmission(f"no {expected} and no notebook; handed in: "
-                                               f"{handed}")
+                    handed = ", ".join(self._rel(p) for p in files[:10]) or _("nothing")
+                    raise UngradableSubmission(_("no {file} and no notebook; handed in: "
+                                                 "{files}").format(file=expected, files=handed))
                 continue          # another module missing: importing it fails, and says so
             chosen = similar[0]
-            res.warnings.append(f"no {expected} was handed in: {self._rel(chosen)} was graded "
-                                f"in its place ({how})")
+            res.warnings.append(_("no {file} was handed in: {chosen} was graded in its place "
+                                  "({how})").format(file=expected, chosen=self._rel(chosen),
+                                                    how=how))
+            res.check_notes.append(_("no {file} here: {chosen} is tested in its place "
+                                     "({how})").format(file=expected, chosen=self._rel(chosen),
+                                                       how=how))
             if chosen.suffix == ".ipynb":
                 res.notebook = chosen
             else:
@@ -226,20 +242,22 @@ class Submission:
         copies = [(p, p.name) for p in res.helpers] + [(p, f"{m}.py") for m, p in res.modules.items()]
         for path, name in copies:
             if path.stat().st_size > MAX_FILE_BYTES:
-                raise UngradableSubmission(f"{self._rel(path)} is larger than "
-                                           f"{MAX_FILE_BYTES >> 20} MB")
+                raise UngradableSubmission(_("{file} is larger than {mb} MB").format(
+                    file=self._rel(path), mb=MAX_FILE_BYTES >> 20))
             shutil.copyfile(path, dest / name)
         if res.notebook is not None:
             from grader.notebooks import NotebookError, write_module_from_notebook
             try:
                 write_module_from_notebook(res.notebook, dest, assignment.notebook_module)
             except NotebookError as exc:
-                raise UngradableSubmission(f"invalid notebook: {exc}") from None
+                raise UngradableSubmission(_("invalid notebook: {problem}").format(
+                    problem=exc)) from None
         total = sum(p.stat().st_size for p in dest.glob("*.py"))
         if total > MAX_SOURCE_BYTES:
-            raise UngradableSubmission(
-                f"the code to grade is {total / 2**20:.1f} MB; a submission may hold at most "
-                f"{MAX_SOURCE_BYTES >> 20} MB of source code (no data tables in the code)")
+            raise UngradableSubmission(_(
+                "the code to grade is {size} MB; a submission may hold at most {mb} MB of "
+                "source code (no data tables in the code)").format(
+                    size=decimal(total / 2**20, 1), mb=MAX_SOURCE_BYTES >> 20))
         return dest
 
     def imports(self, prepared: Path | None = None) -> set[str]:

@@ -6,6 +6,11 @@ import re
 
 import pytest
 
+# The tests read the grader's English; `grader check` follows the student's locale, so a
+# developer's Danish or German one must not change what the tests see (tests/test_i18n.py
+# sets the locale it tests itself).
+os.environ["LANGUAGE"] = "en"
+
 # Reasons a test may be skipped on CI's machine, each with why that is acceptable.
 ALLOWED_SKIPS = {
     r"needs a CUDA GPU": "CI has no GPU; the GPU path is checked with `make gpu-check`",

@@ -284,6 +284,9 @@ def test_the_real_repository_bundle_is_complete_and_checks_work(tmp_path):
         assert f"assignments/{aid}/test_public.py" in files
         assert f"assignments/{aid}/assignment.toml" in files
     assert not any(f.startswith(("solutions/", "grader/suites/", "examples/")) for f in files)
+    # the grader's own catalogues travel with it (check speaks the student's language); the
+    # suites' (hidden titles and messages) do not
+    assert {f"grader/locale/{lang}/LC_MESSAGES/grader.mo" for lang in ("da", "sv", "de")} <= files
 
     a = course.load_assignment(ASSIGNMENT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}

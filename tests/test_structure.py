@@ -96,11 +96,16 @@ def test_no_module_outside_the_suites_is_over_450_lines():
     assert long == {}
 
 
+# gettext's `_` is public by convention: it is the name every extractor (pybabel) looks for
+GETTEXT = "_"
+
+
 def test_no_private_name_is_imported_across_modules():
     private = []
     for name, path in modules().items():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("grader"):
                 private += [f"{name}: from {node.module} import {a.name}" for a in node.names
-                            if a.name.startswith("_") and not a.name.startswith("__")]
+                            if a.name.startswith("_") and not a.name.startswith("__")
+                            and not (node.module == "grader.i18n" and a.name == GETTEXT)]
     assert private == []

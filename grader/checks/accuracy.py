@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from grader.checks.errors import CheckFailed
+from grader.i18n import _, num
 
 
 def award_tiers(credit, value: float, tiers, *, what: str, metric: str = "accuracy") -> float:
@@ -14,9 +15,12 @@ def award_tiers(credit, value: float, tiers, *, what: str, metric: str = "accura
     ordered = sorted(tiers, key=lambda t: t[0], reverse=True)
     for threshold, fraction in ordered:
         if value >= threshold:
-            credit.award(fraction, f"{what}: {metric} {value:.4f} reached the tier "
-                                   f"{metric} >= {threshold:g} ({fraction:.0%} of the points)")
+            credit.award(fraction, _("{what}: {metric} {value} reached the tier {metric} >= "
+                                     "{threshold} ({percent} of the points)").format(
+                what=what, metric=metric, value=num(value, ".4f"), threshold=num(threshold, "g"),
+                percent=num(fraction, ".0%")))
             return fraction
     lowest = ordered[-1][0]
-    raise CheckFailed(f"{what}: {metric} {value:.4f} on the hidden test data is below the "
-                      f"lowest tier ({lowest:g})")
+    raise CheckFailed(_("{what}: {metric} {value} on the hidden test data is below the lowest "
+                        "tier ({lowest})").format(what=what, metric=metric, value=num(value, ".4f"),
+                                                  lowest=num(lowest, "g")))

@@ -14,6 +14,7 @@ import numpy as np
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.numeric import check_array
 from grader.checks.values import kind_of, number, subject
+from grader.i18n import _
 from grader.sandbox.harness.wire import TensorData
 
 
@@ -36,12 +37,14 @@ def check_tensor(got, expected, *, what: str, inputs: str | None = None,
     never pass it on their own."""
     where = subject(what, inputs)
     if not isinstance(got, TensorData):
-        raise InvalidOutput(f"{where}: expected a torch tensor, got {kind_of(got)}")
+        raise InvalidOutput(_("{where}: expected a torch tensor, got {got}").format(
+            where=where, got=kind_of(got)))
     if got.dtype != dtype or got.array.dtype != np.dtype(_BYTES_OF[dtype]):
-        raise InvalidOutput(f"{where}: expected a tensor of dtype {dtype}, got {got.dtype}")
+        raise InvalidOutput(_("{where}: expected a tensor of dtype {dtype}, got {got}").format(
+            where=where, dtype=dtype, got=got.dtype))
     if device is not None and got.device.split(":")[0] != device:
-        raise CheckFailed(f"{where}: expected a tensor on the {device} device, got one on "
-                          f"{got.device}")
+        raise CheckFailed(_("{where}: expected a tensor on the {device} device, got one on "
+                            "{got}").format(where=where, device=device, got=got.device))
     return check_array(got.array, np.asarray(expected, dtype=got.array.dtype), what=what,
                        inputs=inputs, rtol=rtol, atol=atol)
 
@@ -49,8 +52,10 @@ def check_tensor(got, expected, *, what: str, inputs: str | None = None,
 def check_python_float(value, *, what: str) -> float:
     """A plain Python float (not a tensor, not a numpy scalar), finite."""
     if type(value) is not float:
-        hint = " (use .item() or float(...))" if isinstance(value, (TensorData, np.ndarray)) else ""
-        raise InvalidOutput(f"{what}: expected a Python float, got {kind_of(value)}{hint}")
+        hint = (_(" (use .item() or float(...))") if isinstance(value, (TensorData, np.ndarray))
+                else "")
+        raise InvalidOutput(_("{what}: expected a Python float, got {got}").format(
+            what=what, got=kind_of(value)) + hint)
     return number(value, where=what)
 
 
@@ -118,11 +123,13 @@ def check_uses_autograd(source: str, function: str, *, what: str) -> None:
     torch.autograd.grad), read from the submission's syntax tree."""
     used = uses_autograd(source, function)
     if used is None:
-        raise CheckFailed(f"{what}: no function `{function}` found in your module")
+        raise CheckFailed(_("{what}: no function `{function}` found in your module").format(
+            what=what, function=function))
     if not used:
-        raise CheckFailed(f"{what}: `{function}` never calls .backward() or "
-                          "torch.autograd.grad; the task is to let autograd compute the "
-                          "gradient, not to write the derivative by hand")
+        raise CheckFailed(_("{what}: `{function}` never calls .backward() or "
+                            "torch.autograd.grad; the task is to let autograd compute the "
+                            "gradient, not to write the derivative by hand").format(
+            what=what, function=function))
 
 
 # --- the mode a model ran in (RemoteObject.watch_forward / forward_log) ---------------------
@@ -135,31 +142,38 @@ def check_forward_log(log, *, what: str, training: bool | None = None,
     inputs on `device` (a device type), `samples` rows in all, batches of at most
     `max_batch` rows."""
     if not isinstance(log, dict) or not log.get("calls"):
-        raise CheckFailed(f"{what}: the model's forward was never called (call the model, "
-                          "model(x), rather than a part of it)")
+        raise CheckFailed(_("{what}: the model's forward was never called (call the model, "
+                            "model(x), rather than a part of it)").format(what=what))
+    calls = log["calls"]
     if training is True and log["eval"]:
-        raise CheckFailed(f"{what}: {log['eval']} of {log['calls']} forward passes ran in "
-                          "evaluation mode; call model.train() before training (evaluate "
-                          "may have left the model in eval mode)")
+        raise CheckFailed(_("{what}: {n} of {calls} forward passes ran in evaluation mode; call "
+                            "model.train() before training (evaluate may have left the model "
+                            "in eval mode)").format(what=what, n=log["eval"], calls=calls))
     if training is False and log["training"]:
-        raise CheckFailed(f"{what}: {log['training']} of {log['calls']} forward passes ran in "
-                          "training mode (dropout on); call model.eval() first")
+        raise CheckFailed(_("{what}: {n} of {calls} forward passes ran in training mode "
+                            "(dropout on); call model.eval() first").format(
+            what=what, n=log["training"], calls=calls))
     if grad is True and log["grad_disabled"]:
-        raise CheckFailed(f"{what}: {log['grad_disabled']} of {log['calls']} forward passes "
-                          "ran without gradients; training needs them")
+        raise CheckFailed(_("{what}: {n} of {calls} forward passes ran without gradients; "
+                            "training needs them").format(what=what, n=log["grad_disabled"],
+                                                          calls=calls))
     if grad is False and log["grad_enabled"]:
-        raise CheckFailed(f"{what}: {log['grad_enabled']} of {log['calls']} forward passes "
-                          "built an autograd graph; wrap them in `with torch.no_grad():`")
+        raise CheckFailed(_("{what}: {n} of {calls} forward passes built an autograd graph; "
+                            "wrap them in `with torch.no_grad():`").format(
+            what=what, n=log["grad_enabled"], calls=calls))
     if device is not None:
         wrong = [d for d in log["devices"] if d.split(":")[0] != device]
         if wrong:
-            raise CheckFailed(f"{what}: the model got inputs on {', '.join(wrong)}, but the "
-                              f"device asked for was {device!r}; use the `device` argument")
+            raise CheckFailed(_("{what}: the model got inputs on {devices}, but the device "
+                                "asked for was {device}; use the `device` argument").format(
+                what=what, devices=", ".join(wrong), device=repr(device)))
     if samples is not None and log["samples"] != samples:
-        raise CheckFailed(f"{what}: the forward passes saw {log['samples']} rows in all, "
-                          f"expected {samples} (every training row once per epoch, and no "
-                          "other forward passes)")
+        raise CheckFailed(_("{what}: the forward passes saw {n} rows in all, expected "
+                            "{expected} (every training row once per epoch, and no other "
+                            "forward passes)").format(what=what, n=log["samples"],
+                                                      expected=samples))
     if max_batch is not None and log["max_batch"] > max_batch:
-        raise CheckFailed(f"{what}: a batch of {log['max_batch']} rows went through the model; "
-                          f"batch_size was {max_batch}")
+        raise CheckFailed(_("{what}: a batch of {n} rows went through the model; batch_size "
+                            "was {batch_size}").format(what=what, n=log["max_batch"],
+                                                       batch_size=max_batch))
     return log

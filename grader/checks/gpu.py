@@ -11,6 +11,7 @@ from __future__ import annotations
 from grader.gpu.decision import decision
 from grader.gpu.observation import Observation, observe
 from grader.checks.errors import CheckFailed
+from grader.i18n import _
 
 
 def check_no_context_yet(student, *, what: str,
@@ -23,9 +24,10 @@ def check_no_context_yet(student, *, what: str,
         return
     seen = observe(student.worker_host_pids()) if observation is None else observation
     if decision().holds_context(seen):
-        raise CheckFailed(f"{what}: your code was already on the GPU before it was asked to be "
-                          "(at import, or while building the model on the CPU); create tensors "
-                          "on a device only when a function is given one")
+        raise CheckFailed(_("{what}: your code was already on the GPU before it was asked to "
+                            "be (at import, or while building the model on the CPU); create "
+                            "tensors on a device only when a function is given one").format(
+            what=what))
 
 
 def check_used_gpu(student, *, what: str,
@@ -33,6 +35,7 @@ def check_used_gpu(student, *, what: str,
     """Fail unless the student's worker holds a CUDA context now; returns what was seen."""
     seen = observe(student.worker_host_pids()) if observation is None else observation
     if not decision().holds_context(seen):
-        raise CheckFailed(f"{what}: your process never used the GPU (it holds no CUDA "
-                          "context); put the model and the batches on the `device` you are given")
+        raise CheckFailed(_("{what}: your process never used the GPU (it holds no CUDA "
+                            "context); put the model and the batches on the `device` you are "
+                            "given").format(what=what))
     return seen

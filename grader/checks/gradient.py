@@ -23,6 +23,7 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.values import array, number, subject
+from grader.i18n import _, num
 
 H = 1e-6              # finite-difference step, float64
 GRAD_RTOL = 1e-5      # the largest relative error a correct gradient may show
@@ -121,17 +122,21 @@ def _factor_cause(k: float, name: str, batch_size: int | None) -> str:
     def near(target):
         return abs(k - target) <= 1e-3 * abs(target)
     if near(-1.0):
-        return (f"{name} has the wrong sign: it is exactly minus the right gradient (check "
-                "the sign of the derivative, e.g. of -log p)")
+        return _("{name} has the wrong sign: it is exactly minus the right gradient (check the "
+                 "sign of the derivative, e.g. of -log p)").format(name=name)
     if batch_size and batch_size > 1 and near(batch_size):
-        return (f"{name} is {batch_size} times too large, the batch size N = {batch_size}: "
-                "a missing 1/N (the loss is a mean over the batch, so its gradient has 1/N)")
+        return _("{name} is {n} times too large, the batch size N = {n}: a missing 1/N (the "
+                 "loss is a mean over the batch, so its gradient has 1/N)").format(name=name,
+                                                                                    n=batch_size)
     if batch_size and batch_size > 1 and near(1.0 / batch_size):
-        return (f"{name} is {batch_size} times too small, the batch size N = {batch_size}: "
-                "divided by N once too often (e.g. a mean where the batch needs a sum)")
+        return _("{name} is {n} times too small, the batch size N = {n}: divided by N once too "
+                 "often (e.g. a mean where the batch needs a sum)").format(name=name,
+                                                                            n=batch_size)
     if near(2.0) or near(0.5):
-        return f"{name} is off by a factor {k:.3g} (e.g. a lost or extra 2 from d(x**2)/dx)"
-    return f"{name} is proportional to the right gradient but {k:.3g} times as large"
+        return _("{name} is off by a factor {factor} (e.g. a lost or extra 2 from "
+                 "d(x**2)/dx)").format(name=name, factor=num(k, ".3g"))
+    return _("{name} is proportional to the right gradient but {factor} times as "
+             "large").format(name=name, factor=num(k, ".3g"))
 
 
 def diagnose(analytic: np.ndarray, numerical: np.ndarray, *, name: str,
@@ -145,15 +150,17 @@ def diagnose(analytic: np.ndarray, numerical: np.ndarray, *, name: str,
     if a.shape != n.shape:
         return None
     if not np.any(n) and np.any(a):
-        return (f"the forward does not change when this value changes, but {name} is not "
-                "zero")
+        return _("the forward does not change when this value changes, but {name} is not "
+                 "zero").format(name=name)
     if np.any(n) and not np.any(a):
-        return f"{name} is zero everywhere: is it computed, and stored where it is read?"
+        return _("{name} is zero everywhere: is it computed, and stored where it is "
+                 "read?").format(name=name)
     for pattern, cause in patterns:
         if _fits(a, np.asarray(pattern, dtype=np.float64)):
             return cause
     if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and _fits(a, n.T):
-        return f"{name} is the transpose of the right gradient: check the order of the matrix product"
+        return _("{name} is the transpose of the right gradient: check the order of the matrix "
+                 "product").format(name=name)
     k = _proportional(a, n)
     if k is not None:
         return _factor_cause(k, name, batch_size)
@@ -162,14 +169,17 @@ def diagnose(analytic: np.ndarray, numerical: np.ndarray, *, name: str,
 
 def _shape_cause(a_shape, n_shape, name: str, batch_size: int | None) -> str:
     if len(a_shape) == 2 and len(n_shape) == 2 and a_shape == n_shape[::-1]:
-        return (f"{name} has shape {a_shape} where {n_shape} is expected: it looks transposed "
-                "(for a Linear layer, dW = dz.T @ x has the shape of W, (nout, nin))")
+        return _("{name} has shape {got} where {expected} is expected: it looks transposed (for "
+                 "a Linear layer, dW = dz.T @ x has the shape of W, (nout, nin))").format(
+            name=name, got=a_shape, expected=n_shape)
     size = int(np.prod(n_shape))
     if batch_size and len(a_shape) == 2 and a_shape[0] == batch_size and a_shape[1] == size \
             and size != a_shape[0] * a_shape[1]:
-        return (f"{name} has shape {a_shape}, one row per sample, where {n_shape} is expected: "
-                "sum it over the batch (axis 0), e.g. db = dz.sum(axis=0)")
-    return f"{name} has shape {a_shape} where {n_shape} is expected"
+        return _("{name} has shape {got}, one row per sample, where {expected} is expected: sum "
+                 "it over the batch (axis 0), e.g. db = dz.sum(axis=0)").format(
+            name=name, got=a_shape, expected=n_shape)
+    return _("{name} has shape {got} where {expected} is expected").format(
+        name=name, got=a_shape, expected=n_shape)
 
 
 # --------------------------------------------------------------------------------------
@@ -204,12 +214,13 @@ def check_gradient(analytic, numerical, *, what: str, inputs: str | None = None,
         return worst
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     n_bad = int((err > rtol).sum())
-    message = (f"{where}: {n_bad} of {a.size} entries disagree with the finite-difference "
-               f"gradient of the forward; the worst is at index {idx} (relative error "
-               f"{worst:.2g}, threshold {rtol:g})")
+    message = _("{where}: {bad} of {size} entries disagree with the finite-difference gradient "
+                "of the forward; the worst is at index {index} (relative error {error}, "
+                "threshold {threshold})").format(where=where, bad=n_bad, size=a.size, index=idx,
+                                                 error=num(worst, ".2g"), threshold=num(rtol, "g"))
     cause = diagnose(a, n, name=what.rsplit(": ", 1)[-1], batch_size=batch_size,
                      patterns=patterns)
-    raise CheckFailed(message + (f"; most likely {cause}" if cause else ""))
+    raise CheckFailed(message + (_("; most likely {cause}").format(cause=cause) if cause else ""))
 
 
 # --------------------------------------------------------------------------------------
@@ -229,8 +240,9 @@ def check_forward_at_probe(got, want, *, what: str, inputs: str | None = None,
         else:
             check_scalar(got, want, what=what, inputs=inputs, rtol=rtol, atol=atol)
     except CheckFailed as exc:
-        raise type(exc)(f"{exc}; the backward is checked at this point against the gradient "
-                        "of the correct forward, so fix the forward first") from None
+        raise type(exc)(_("{problem}; the backward is checked at this point against the "
+                          "gradient of the correct forward, so fix the forward first").format(
+            problem=exc)) from None
 
 
 class LayerProbe:
@@ -260,8 +272,8 @@ class LayerProbe:
             G = rng.normal(size=self.expected_out.shape)
         self.G = np.asarray(G, dtype=np.float64)
         if out.shape != self.G.shape:
-            raise InvalidOutput(f"{name}.forward(x): expected shape {self.G.shape}, got "
-                                f"{out.shape}")
+            raise InvalidOutput(_("{name}.forward(x): expected shape {shape}, got {got}").format(
+                name=name, shape=self.G.shape, got=out.shape))
         self.out = out
         self.dx = layer.backward(self.G.copy())
         self.stored = {key: getattr(layer, "d" + key) for key in self.params}

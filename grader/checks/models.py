@@ -8,6 +8,7 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.numeric import close
+from grader.i18n import _, num
 
 ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
                "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
@@ -26,14 +27,16 @@ def reported_layers(model, what) -> list[tuple[np.ndarray, np.ndarray]]:
         orientation = "torch"
     if type(arrays) not in (list, tuple) or len(arrays) % 2 or not all(
             type(a) is np.ndarray and a.dtype.kind == "f" and np.isfinite(a).all() for a in arrays):
-        raise InvalidOutput(f"{what}: its weights are not pairs of a weight matrix and a bias")
+        raise InvalidOutput(_("{what}: its weights are not pairs of a weight matrix and a "
+                              "bias").format(what=what))
     layers = []
     for W, b in zip(arrays[0::2], arrays[1::2]):
         W = W.astype(np.float64)
         W = W.T if orientation == "torch" and W.ndim == 2 else W
         if W.ndim != 2 or b.shape != (W.shape[1],):
-            raise CheckFailed(f"{what}: a layer has weights {W.shape} and bias {b.shape}; "
-                              "expected dense layers with a bias each")
+            raise CheckFailed(_("{what}: a layer has weights {weights} and bias {bias}; "
+                                "expected dense layers with a bias each").format(
+                what=what, weights=W.shape, bias=b.shape))
         layers.append((W, b.astype(np.float64)))
     return layers
 
@@ -61,9 +64,9 @@ def verified_layers(model, x, out, what) -> list[tuple[np.ndarray, np.ndarray]]:
     """The reported layers, once they explain the model's outputs `out` for inputs `x`."""
     layers = reported_layers(model, what)
     if not layers or not explains(layers, x, out):
-        raise CheckFailed(f"{what}: its outputs are not those of its dense layers' weights "
-                          "(a dense layer with bias for each hidden size and the output "
-                          "layer, an activation between them)")
+        raise CheckFailed(_("{what}: its outputs are not those of its dense layers' weights "
+                            "(a dense layer with bias for each hidden size and the output "
+                            "layer, an activation between them)").format(what=what))
     return layers
 
 
@@ -84,8 +87,9 @@ def check_adam_steps(before, after, lr: float, n: int, what: str) -> None:
     """One epoch over n samples took one Adam step per mini-batch of 32 (ceil(n / 32))."""
     steps, want = adam_steps(before, after, lr), -(-n // 32)
     if not abs(steps - want) <= 0.35:
-        raise CheckFailed(f"{what}: the weights moved as {steps:.1f} Adam steps of lr would; "
-                          f"one epoch in mini-batches of 32 takes {want}")
+        raise CheckFailed(_("{what}: the weights moved as {steps} Adam steps of lr would; one "
+                            "epoch in mini-batches of 32 takes {expected}").format(
+            what=what, steps=num(steps, ".1f"), expected=want))
 
 
 def set_layers(model, layers) -> None:
@@ -97,5 +101,5 @@ def set_layers(model, layers) -> None:
         return
     names = [name for name, _ in model.model_state()["parameters"]]
     if len(names) != len(arrays):
-        raise CheckFailed("the model's parameters are not one weight and one bias per layer")
+        raise CheckFailed(_("the model's parameters are not one weight and one bias per layer"))
     model.load_state({name: (a.T.copy() if a.ndim == 2 else a) for name, a in zip(names, arrays)})

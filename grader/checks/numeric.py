@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.values import array, number, subject
+from grader.checks.values import OVERFLOW_HINT, array, number, subject
+from grader.i18n import _, num
 from grader.sandbox.errors import StudentException
 
 
@@ -42,10 +43,12 @@ def describe_input(name: str, x) -> str:
     """'z: (4, 5) float64 in [-9.8, 9.9]' — the input as the student may be told of it."""
     x = np.asarray(x)
     if x.size == 0:
-        return f"{name}: {x.shape} {x.dtype} (empty)"
+        return _("{name}: {shape} {dtype} (empty)").format(name=name, shape=x.shape,
+                                                            dtype=x.dtype)
     if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.bool_):
         lo, hi = float(np.min(x)), float(np.max(x))
-        return f"{name}: {tuple(x.shape)} {x.dtype} in [{lo:.3g}, {hi:.3g}]"
+        return _("{name}: {shape} {dtype} in [{low}, {high}]").format(
+            name=name, shape=tuple(x.shape), dtype=x.dtype, low=num(lo, ".3g"), high=num(hi, ".3g"))
     return f"{name}: {tuple(x.shape)} {x.dtype}"
 
 
@@ -67,18 +70,21 @@ def check_array(got, expected, *, what: str, inputs: str | None = None, rtol: fl
     rel = np.where(np.isnan(rel), np.inf, rel)
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(rel)), rel.shape)) if rel.ndim else ()
     n_bad = int((~np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)).sum())
-    lines = [f"{where}: {n_bad} of {got.size} values are wrong; the worst is at index {idx} "
-             f"(relative error {float(rel[idx]):.2g}, tolerance {rtol:g})"]
+    lines = [_("{where}: {bad} of {size} values are wrong; the worst is at index {index} "
+               "(relative error {error}, tolerance {tolerance})").format(
+        where=where, bad=n_bad, size=got.size, index=idx, error=num(float(rel[idx]), ".2g"),
+        tolerance=num(rtol, "g"))]
     if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1 and np.allclose(
             g, e.T, rtol=rtol, atol=atol):
-        lines.append("your result matches the expected values transposed: check the order "
-                     "of a matrix product or an axis")
+        lines.append(_("your result matches the expected values transposed: check the order "
+                       "of a matrix product or an axis"))
     if sums_to_one_axis is not None and g.ndim:
         sums = g.sum(axis=sums_to_one_axis)
         if not np.allclose(sums, 1.0, atol=1e-5):
-            lines.append(f"values do not sum to 1 along axis {sums_to_one_axis}")
+            lines.append(_("values do not sum to 1 along axis {axis}").format(
+                axis=sums_to_one_axis))
     if np.allclose(g, -e, rtol=rtol, atol=atol):
-        lines.append("your result has the opposite sign")
+        lines.append(_("your result has the opposite sign"))
     raise CheckFailed("; ".join(lines))
 
 
@@ -88,14 +94,17 @@ def check_scalar(got, expected, *, what: str, inputs: str | None = None, rtol: f
     where = subject(what, inputs)
     value = number(got, where=where, finite=False)
     if dtype is not None and type(got) is np.ndarray and got.dtype != np.dtype(dtype):
-        raise InvalidOutput(f"{where}: expected a {np.dtype(dtype)} number, got {got.dtype}")
+        raise InvalidOutput(_("{where}: expected a {dtype} number, got {got}").format(
+            where=where, dtype=np.dtype(dtype), got=got.dtype))
     if not math.isfinite(value):
         if math.isfinite(float(expected)):
-            raise InvalidOutput(f"{where}: got {value}; look for overflow, log(0) or 0/0")
+            raise InvalidOutput(_("{where}: got {value}; {hint}").format(
+                where=where, value=value, hint=_(OVERFLOW_HINT)))
     if math.isclose(value, float(expected), rel_tol=rtol, abs_tol=atol):
         return value
     rel = abs(value - float(expected)) / max(abs(float(expected)), abs(value), atol)
-    raise CheckFailed(f"{where}: wrong value (relative error {rel:.2g}, tolerance {rtol:g})")
+    raise CheckFailed(_("{where}: wrong value (relative error {error}, tolerance {tolerance})")
+                      .format(where=where, error=num(rel, ".2g"), tolerance=num(rtol, "g")))
 
 
 def check_not_mutated(before, after, *, what: str, argname: str) -> None:
@@ -103,9 +112,9 @@ def check_not_mutated(before, after, *, what: str, argname: str) -> None:
     before = np.asarray(before)
     if type(after) is not np.ndarray or after.shape != before.shape or not np.array_equal(
             after, before, equal_nan=True):
-        raise CheckFailed(f"{what} modified its input `{argname}` in place; functions must "
-                          "not change their inputs (work on a copy, e.g. z = z.copy() or "
-                          "np.maximum(z, 0))")
+        raise CheckFailed(_("{what} modified its input `{argument}` in place; functions must "
+                            "not change their inputs (work on a copy, e.g. z = z.copy() or "
+                            "np.maximum(z, 0))").format(what=what, argument=argname))
 
 
 def expect_exception(call, type_name: str, *, what: str) -> None:
@@ -115,13 +124,15 @@ def expect_exception(call, type_name: str, *, what: str) -> None:
     except StudentException as exc:
         if type_name in exc.mro:
             return
-        raise CheckFailed(f"{what} should raise {type_name}, but raised {exc.type_name}") from None
-    raise CheckFailed(f"{what} should raise {type_name}, but returned normally")
+        raise CheckFailed(_("{what} should raise {expected}, but raised {got}").format(
+            what=what, expected=type_name, got=exc.type_name)) from None
+    raise CheckFailed(_("{what} should raise {expected}, but returned normally").format(
+        what=what, expected=type_name))
 
 
 def check_no_warnings(student, *, what: str) -> None:
     """The last call into the student's code emitted no warning (overflow, divide by zero)."""
     warnings = student.last_warnings
     if warnings:
-        raise CheckFailed(f"{what} emitted a warning: {warnings[0]}; "
-                          "compute it in a numerically stable way")
+        raise CheckFailed(_("{what} emitted a warning: {warning}; compute it in a numerically "
+                            "stable way").format(what=what, warning=warnings[0]))

@@ -10,6 +10,7 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed
 from grader.checks.values import array, number, subject
+from grader.i18n import _, num
 
 
 def check_output(got, shape, *, what: str, inputs: str | None = None, kinds: str = "f",
@@ -31,5 +32,6 @@ def check_close_to(value: float, target: float, tolerance: float, *, what: str,
     a property demands (a public fact, e.g. "the mean stays 1.0"); `why` names the property."""
     if abs(value - target) <= tolerance:
         return
-    raise CheckFailed(f"{what}: measured {value:.4g}, but {why} requires {target:g} "
-                      f"(tolerance ±{tolerance:g})")
+    raise CheckFailed(_("{what}: measured {value}, but {why} requires {target} (tolerance "
+                        "±{tolerance})").format(what=what, value=num(value, ".4g"), why=why,
+                                                target=num(target, "g"), tolerance=num(tolerance, "g")))

@@ -21,7 +21,11 @@ RELEASE_HELP = ("show after_due_date tests in the students' feedback pages (afte
                 "without it they are left out, with their points")
 
 
+LANG_HELP = "the students' language: en, da, sv or de (default: `language` in course.toml)"
+
+
 def _report_options(parser) -> None:
+    parser.add_argument("--lang", metavar="LANG", help=LANG_HELP)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document to stdout (the run, the class, every submission)")
     parser.add_argument("--release-hidden", action="store_true", help=RELEASE_HELP)
@@ -66,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test the notebook even where the .py was changed too")
     c.add_argument("-v", "--verbose", action="store_true",
                    help="pytest's full report, tracebacks included")
+    c.add_argument("--lang", metavar="LANG",
+                   help="en, da, sv or de (default: your locale's language, else the course's)")
     c.set_defaults(fn=cmd_check)
 
     v = sub.add_parser("validate", help="reference full marks, stubs zero, every mutant caught")
@@ -102,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="rebuild the gradebook, the feedback pages and the class report")
     rp.add_argument("grades")
     rp.add_argument("--release-hidden", action="store_true", help=RELEASE_HELP)
+    rp.add_argument("--lang", metavar="LANG", help=LANG_HELP)
     rp.set_defaults(fn=cmd_report)
 
     ex = sub.add_parser("export", help="write the gradebook for an LMS: canvas, moodle or csv")
@@ -141,14 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from grader import i18n
     from grader.course import CourseError
-    known = (UserError, CourseError)
+    known = (UserError, CourseError, i18n.LanguageError)
     try:
         from grader.release import ReleaseError
         known += (ReleaseError,)
     except ImportError:
         pass
     try:
+        if args.command != "check":     # check's language is the student's (cmd_check)
+            i18n.set_language(i18n.for_course(getattr(args, "lang", None)))
         return args.fn(args)
     except known as exc:
         print(f"grader: error: {exc}", file=sys.stderr)

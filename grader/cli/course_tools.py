@@ -7,7 +7,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from grader import i18n
 from grader.cli.common import UserError, console_for
+from grader.i18n import _
 
 
 def _other_assignment(work: Path, assignment) -> str | None:
@@ -52,6 +54,7 @@ def cmd_check(args) -> int:
             raise
         os.environ["GRADER_COURSE_DIR"] = str(root)
         assignment = load_assignment(args.assignment)
+    i18n.set_language(i18n.for_student(getattr(args, "lang", None)))
     if not work.is_dir():
         raise UserError(f"{work} is not a folder; give the folder that holds your "
                         f"{assignment.main_module}.py or notebook")
@@ -81,16 +84,14 @@ def cmd_check(args) -> int:
             raise UserError(str(exc)) from None
         module = assignment.notebook_module if resolution.notebook else assignment.main_module
         checked = resolution.notebook.name if resolution.notebook else f"{module}.py"
-        notes = []
-        for warning in resolution.warnings:
-            if warning.startswith(f"{module}.py is the released stub"):
-                checked += f" (your notebook: {module}.py is the untouched stub)"
-            else:       # the grading rule, told as what is tested here
-                notes.append("--note=" + warning.replace("was graded", "is tested")
-                             + (" (grader check --notebook tests the notebook)"
-                                if "both" in warning else ""))
+        if resolution.stub_untouched:
+            checked += " " + _("(your notebook: {file} is the untouched stub)").format(
+                file=f"{module}.py")
+        # the grading rule, told as what is tested here
+        notes = ["--note=" + note for note in resolution.check_notes]
         cmd, env = assignment.public_test_run(code_dir, public)
-        cmd = [cmd[0], "-m", "grader.student", str(code_dir), module, checked, *notes]
+        cmd = [cmd[0], "-m", "grader.student", str(code_dir), module, checked, *notes,
+               f"--lang={i18n.language()}"]
         if args.verbose:
             cmd.append("--verbose")
         return subprocess.call(cmd, cwd=code_dir, env=env)

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.i18n import N_
+
 GPU_NODE = re.compile(r"nvidia(\d+)")          # /dev/nvidia0..: one per GPU; the rest are control nodes
 SMI_SECONDS = 20           # nvidia-smi on a wedged GPU hangs: the grader must not
 # cuInit plus the first context on a cold large GPU, with every -j worker starting at once,
@@ -25,7 +27,7 @@ SMI_SECONDS = 20           # nvidia-smi on a wedged GPU hangs: the grader must n
 CONTEXT_SECONDS = 60.0
 LOCK_DIR = Path(tempfile.gettempdir()) / "grader-gpu-locks"
 LOCK_POLL_SECONDS = 0.2
-NO_GPU = "no CUDA GPU on this grading machine"
+NO_GPU = N_("no CUDA GPU on this grading machine")   # a skipped test's reason
 UVM = Path("/dev/nvidia-uvm")
 
 

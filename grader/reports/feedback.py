@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
+from grader.i18n import N_, _, decimal, language, ngettext, shown_title
 from grader.reports.files import atomic_write_text, write_if_changed
-from grader.reports.results import (assignment_of, collect_results, extra_of, format_score,
+from grader.reports.results import (assignment_of, collect_results, extra_of,
                                     internal_error_count, is_ungradable, number, student_of,
                                     submission_dir, verdict_of, write_results)
 from grader.reports.templates import html_env, md_env
 from grader.reports.texts import failing_function, shown, split_warnings
 from grader.vocabulary import (INTERNAL, NOT_COUNTED, NOT_FAILURES, VERDICT_WORDS, VERDICTS,
-                               shows_output, withheld)
+                               shown_verdict, shows_output, withheld)
 
 
 OUTPUT_LIMIT = 3000  # characters of one test's output on a feedback page
@@ -34,11 +35,8 @@ def _truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
     if len(text) <= limit:
         return text
     half = limit // 2
-    return f"{text[:half]}\n...[{len(text) - 2 * half} characters cut]...\n{text[-half:]}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    cut = _("...[{n} characters cut]...").format(n=len(text) - 2 * half)
+    return f"{text[:half]}\n{cut}\n{text[-half:]}"
 
 
 # Verdicts of code that did not run to an answer: tests that failed this way in the same
@@ -46,7 +44,9 @@ def _count(n: int, noun: str) -> str:
 _STOPPED = frozenset(VERDICTS) - {"pass", "partial", "wrong answer", "invalid output", "skipped",
                                   INTERNAL}
 FIRST_FIXES = 6          # functions the "fix these first" summary names
-FIX_FIRST = "Fix these first"
+FIX_FIRST = "Fix these first"          # a test's `same_as` when the summary shows its problem
+LOADING = N_("loading your code")     # the summary's titles that are not a function's name
+OTHER = N_("other tests")
 
 
 def _problem(test: dict) -> tuple:
@@ -72,10 +72,10 @@ def said_once(tests: list[dict]) -> list[dict]:
         details = t["details"] or ""
         keys[i] = _problem(t)
         if t["verdict"] in ("import error", "syntax error"):
-            title = "loading your code"
+            title = _(LOADING)
         else:
             where = failing_function(details) if t["verdict"] in _STOPPED else ""
-            title = where or t["function"] or "other tests"
+            title = where or t["function"] or _(OTHER)
         group = groups.setdefault(title, {"title": title, "lost": 0.0, "tests": [],
                                           "problems": {}})
         group["lost"] += max(0.0, t["max"] - t["score"])
@@ -100,8 +100,15 @@ def said_once(tests: list[dict]) -> list[dict]:
         else:
             first_of[keys[i]] = t["name"]
     for g in ranked:
-        g["lost"] = format_score(g["lost"])
-        g["count"] = _count(len(g["tests"]), "test")
+        n = len(g["tests"])
+        g["heading"] = ngettext("{title}: {n} test failed, {lost} points lost",
+                                "{title}: {n} tests failed, {lost} points lost", n).format(
+            title=g["title"], n=n, lost=decimal(g["lost"]))
+        g["lost"], g["count"] = decimal(g["lost"]), n
+        names = ", ".join(g["tests"][:8])
+        g["tests_line"] = (_("Tests: {names}.").format(names=names) if n <= 8 else
+                           ngettext("Tests: {names} and {n} more.", "Tests: {names} and {n} more.",
+                                    n - 8).format(names=names, n=n - 8))
         g["problems"] = list(g["problems"].values())
     return ranked
 
@@ -126,33 +133,34 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
             withheld_names.append(str(test.get("name") or ""))
             continue
         if verdict in NOT_COUNTED:
-            points = "not counted"
+            points = _("not counted")
         else:
-            points = f"{format_score(number(test.get('score')))} / {format_score(number(test.get('max_score')))}"
+            points = f"{decimal(number(test.get('score')))} / {decimal(number(test.get('max_score')))}"
         if verdict == "internal grader error":
             # Its output is the grader's own error and may quote the hidden suite: never shown.
-            details, note = None, ("The grader had a problem with this test. It is not your fault; "
-                                   "it scores 0 until it is re-graded.")
+            details, note = None, _("The grader had a problem with this test. It is not your "
+                                    "fault; it scores 0 until it is re-graded.")
         elif shows_output(visibility, release_hidden):
             details, note = _truncate(shown(test.get("output") or "")), None
         else:  # "hidden", and any value we do not know: fail closed
-            details, note = None, "Hidden test: details are not shown."
+            details, note = None, _("Hidden test: details are not shown.")
         tests.append({
             "score": number(test.get("score")), "max": number(test.get("max_score")),
             "function": str(extra_of(test).get("function") or ""),
-            "name": str(test.get("name") or "(unnamed test)"),
+            "name": shown_title(test.get("name")) if test.get("name") else _("(unnamed test)"),
             "points": points,
             "verdict": verdict,
-            "verdict_words": VERDICT_WORDS.get(verdict, ""),
+            "verdict_shown": shown_verdict(verdict),
+            "verdict_words": _(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else "",
             "verdict_class": _verdict_class(verdict),
             "details": details,
             "note": note,
         })
     isolation = str(extra.get("isolation") or "")
     if isolation.startswith("reduced isolation"):
-        isolation_note = f"Your code ran with {isolation}."
+        isolation_note = _("Your code ran with {isolation}.").format(isolation=isolation)
     elif isolation:
-        isolation_note = f"Your code ran in a sandbox ({isolation})."
+        isolation_note = _("Your code ran in a sandbox ({isolation}).").format(isolation=isolation)
     else:
         isolation_note = ""
     ungradable = is_ungradable(result)
@@ -162,11 +170,14 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
     score = number(result.get("score")) - withheld_score
     max_score = number(result.get("max_score")) - withheld_max
     seen = {t["verdict"] for t in tests} | ({"ungradable"} if ungradable else set())
+    graded_at = str(extra.get("graded_at") or "")
+    content_hash = str(extra.get("content_hash") or "")
     return {
+        "lang": language(), "fix_first": FIX_FIRST,
         "student": student_of(result),
         "assignment": assignment_of(result),
-        "score": "0" if ungradable else format_score(score),
-        "max_score": format_score(max_score),
+        "score": "0" if ungradable else decimal(score),
+        "max_score": decimal(max_score),
         "points": 0.0 if ungradable else score, "max_points": max_score,    # as numbers
         "ungradable": ungradable,
         "reason": str(extra.get("reason") or ""),
@@ -174,14 +185,17 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
         "warnings": [str(w) for w in extra.get("warnings") or [] if isinstance(w, str)],
         # The engine's summary counts every test, the withheld ones too.
         "summary": "" if n_withheld else str(result.get("output") or ""),
-        "withheld_note": (f"{_count(n_withheld, 'more test')}, worth {format_score(withheld_max)} "
-                          f"points, {'is' if n_withheld == 1 else 'are'} released after the due date; "
-                          "the score above counts only the tests shown here." if n_withheld else ""),
+        "withheld_note": ngettext(
+            "{n} more test, worth {points} points, is released after the due date; the score "
+            "above counts only the tests shown here.",
+            "{n} more tests, worth {points} points, are released after the due date; the score "
+            "above counts only the tests shown here.", n_withheld).format(
+                n=n_withheld, points=decimal(withheld_max)) if n_withheld else "",
         "tests": tests,
         "first_fixes": first_fixes,
-        "legend": [{"verdict": v, "words": VERDICT_WORDS[v]} for v in (*VERDICTS, "ungradable")
-                   if v in seen and v in VERDICT_WORDS],
-        "skipped": [{"name": str(s.get("name") or ""), "reason": str(s.get("reason") or "")}
+        "legend": [{"verdict": shown_verdict(v), "words": _(VERDICT_WORDS[v])}
+                   for v in (*VERDICTS, "ungradable") if v in seen and v in VERDICT_WORDS],
+        "skipped": [{"name": shown_title(s.get("name") or ""), "reason": str(s.get("reason") or "")}
                     for s in extra.get("skipped") or []
                     if isinstance(s, dict) and str(s.get("name") or "") not in withheld_names],
         "needs_regrade": internal_error_count(result) > 0,
@@ -189,8 +203,12 @@ def feedback_context(result: dict, release_hidden: bool = False) -> dict:
         "stderr_tail": stderr_own,
         "library_warnings": library_warnings,
         "isolation_note": isolation_note,
-        "graded_at": str(extra.get("graded_at") or ""),
-        "content_hash": str(extra.get("content_hash") or ""),
+        "graded_at": graded_at,
+        "content_hash": content_hash,
+        "graded_line": (_("Graded {when}; submission hash {hash}.").format(when=graded_at,
+                                                                            hash=content_hash)
+                        if content_hash else
+                        _("Graded {when}.").format(when=graded_at) if graded_at else ""),
     }
 
 
@@ -235,11 +253,16 @@ def student_context(student: str, results: list[dict], release_hidden: bool = Fa
                      "score": page["score"], "max_score": page["max_score"],
                      "graded": page["graded_at"][:10],
                      "link": f"{quote(page['assignment'])}/feedback.html",
-                     "note": ("could not be graded" if page["ungradable"] else
-                              "some tests will be re-graded" if page["needs_regrade"] else
-                              "more tests released after the due date" if page["withheld_note"] else "")})
-    return {"student": student, "rows": rows, "total": format_score(total),
-            "total_max": format_score(total_max),
+                     "note": (_("could not be graded") if page["ungradable"] else
+                              _("some tests will be re-graded") if page["needs_regrade"] else
+                              _("more tests released after the due date")
+                              if page["withheld_note"] else "")})
+    return {"lang": language(), "student": student, "rows": rows, "total": decimal(total),
+            "total_max": decimal(total_max),
+            "total_line": ngettext("Your total: {total} / {most} points over {n} assignment.",
+                                   "Your total: {total} / {most} points over {n} assignments.",
+                                   len(rows)).format(total=decimal(total), most=decimal(total_max),
+                                                     n=len(rows)),
             "any_note": any(row["note"] for row in rows)}
 
 

@@ -1,10 +1,13 @@
-"""The Jinja environments of the pages: HTML autoescaped, Markdown escaped by its filters."""
+"""The Jinja environments of the pages: HTML autoescaped, Markdown escaped by its filters;
+both translate with jinja2's i18n extension in the language in use (grader.i18n)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import jinja2
+
+from grader import i18n
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -13,6 +16,7 @@ html_env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
     autoescape=True,  # every template here is HTML; test output and stdout are student-influenced
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -37,9 +41,15 @@ md_env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
     autoescape=False,  # Markdown is escaped by the md_text and md_code filters instead
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
 md_env.filters["md_text"] = _md_text
 md_env.filters["md_code"] = _md_code
+for _env in (html_env, md_env):
+    # looked up at each call: the language is the one in use when a page is rendered
+    _env.install_gettext_callables(lambda message: i18n._(message),
+                                   lambda singular, plural, n: i18n.ngettext(singular, plural, n),
+                                   newstyle=True)

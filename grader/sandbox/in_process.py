@@ -14,7 +14,7 @@ import signal
 import threading
 import types
 
-from grader.sandbox import errors
+from grader.sandbox import errors, stacks
 from grader.sandbox.harness import child, wire
 
 
@@ -91,8 +91,7 @@ class InProcessWorker:
             response = {"error": {"type": CallDeadline.__name__}}
         if response.get("error", {}).get("type") == CallDeadline.__name__:
             self.stop()      # as the sandbox replaces its worker; this one's state is suspect
-            raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one "
-                                        "call); look for an endless loop or far too much work")
+            raise errors.StudentTimeout(stacks.deadline_message(timeout))
         try:
             return _across(response, to_handle=self.server.objects.handle)
         except wire.WireError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.gpu import devices as gpus
 from grader.gpu.observation import observe
+from grader.i18n import _, decimal
 from grader.sandbox import errors
 from grader.sandbox import zygote as zygotes
 from grader.sandbox.harness.wire import Handle
@@ -126,7 +127,8 @@ class Session:
     def _charge_budget(self) -> None:
         if self.used > self.budget:
             raise errors.StudentTimeout(
-                f"your code used up the submission's total time budget of {self.budget:g} s")
+                _("your code used up the submission's total time budget of {seconds} s").format(
+                    seconds=decimal(self.budget)))
 
     def request(self, message: dict, timeout: float | None = None):
         worker = self.ensure_worker()
@@ -192,8 +194,8 @@ def _to_wire(value, generation):
         target = object.__getattribute__(value, "_target")
         if isinstance(target, Handle):
             if object.__getattribute__(value, "_generation") != generation:
-                raise errors.StudentError("an object from before the worker was restarted "
-                                          "(after an earlier failure in this test) was reused")
+                raise errors.StudentError(_("an object from before the worker was restarted "
+                                            "(after an earlier failure in this test) was reused"))
             return target
         raise errors.SandboxFailure("modules cannot be passed as arguments")
     if isinstance(value, dict):
@@ -230,25 +232,27 @@ def _student_error(info: dict, request: dict) -> Exception:
     if kind == "request":
         return errors.SandboxFailure(f"the worker refused a request: {message}")
     if kind == "wire":
-        return errors.UnsendableValue(f"your code returned a value that cannot be graded: {message}")
+        return errors.UnsendableValue(_("your code returned a value that cannot be graded: "
+                                        "{reason}").format(reason=message))
     if kind == "memory":
-        return errors.MemoryLimit("your code ran out of memory (MemoryError)", traceback=tb)
+        return errors.MemoryLimit(_("your code ran out of memory (MemoryError)"), traceback=tb)
     if kind == "cuda oom":
-        return errors.MemoryLimit("your code ran out of GPU memory (CUDA OOM); the worker was "
-                                  "restarted", traceback=tb)
+        return errors.MemoryLimit(_("your code ran out of GPU memory (CUDA OOM); the worker was "
+                                    "restarted"), traceback=tb)
     if kind == "cuda error":
-        return errors.StudentException(f"CUDA error: {message} (the worker was restarted)",
+        return errors.StudentException(_("CUDA error: {error} (the worker was restarted)")
+                                       .format(error=message),
                                        type_name=text("type", "RuntimeError"), mro=mro,
                                        traceback=tb)
     if kind == "output limit":
-        return errors.OutputLimit("your code wrote more output than allowed (File too large)",
+        return errors.OutputLimit(_("your code wrote more output than allowed (File too large)"),
                                   traceback=tb)
     type_name = text("type", "Exception")
     if type_name == "NotImplementedError":
-        text_ = "not implemented yet (raises NotImplementedError)"
+        text_ = _("not implemented yet (raises NotImplementedError)")
     elif type_name == "AttributeError" and request.get("op") == "getattr" and (
             request.get("target") is None or isinstance(request.get("target"), str)):
-        text_ = f"your module defines no `{request.get('name')}`"
+        text_ = _("your module defines no `{name}`").format(name=request.get("name"))
     else:
         text_ = f"{type_name}: {message}"
     return errors.StudentException(text_, type_name=type_name, mro=mro, traceback=tb)

@@ -15,6 +15,8 @@ import signal
 import time
 from pathlib import Path
 
+from grader.i18n import _, decimal
+
 SIGNAL = signal.SIGUSR2           # harness/stackdump.py registers the same
 DUMP_WAIT = 0.5                   # seconds the grader waits for the dump at most
 # faulthandler's format: per thread a header and frames, most recent call first
@@ -124,15 +126,20 @@ def quoted_line(message: str, submission_dir: Path) -> str:
     return f"    {line}" if line else ""
 
 
-def stuck_at(dump: str, submission_dir: Path,
-             header: str = "Your code was still running here when it was stopped:") -> str:
+def deadline_message(timeout: float) -> str:
+    """Why a call was stopped at its deadline, for the student."""
+    return _("did not return within {seconds} s (deadline of one call); look for an endless "
+             "loop or far too much work").format(seconds=decimal(timeout))
+
+
+def stuck_at(dump: str, submission_dir: Path, header: str | None = None) -> str:
     """The student's stack where the call was stopped, as a traceback (innermost last) with
     the source lines read from the grader's own copy of the submission; "" when the dump
     has no frame of the student's."""
     frames = student_frames(dump, submission_dir)
     if not frames:
         return ""
-    lines = [header]
+    lines = [header or _("Your code was still running here when it was stopped:")]
     for name, lineno, func in reversed(frames[:8]):
         lines.append(f'  File "{name}", line {lineno}, in {func}')
         source = source_line(submission_dir, name, lineno)

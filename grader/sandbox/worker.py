@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.gpu import devices as gpus
+from grader.i18n import _, decimal
 from grader.sandbox import errors, stacks, uids
 from grader.sandbox.replies import checked_hello, checked_reply, text_or_empty
 from grader.sandbox.bwrap import (HARNESS_DIR, NAMESPACES_NOTE, UNSHARE, isolation_mode,
@@ -178,8 +179,9 @@ class Worker:
             hello = self._receive(began + lim.import_timeout, during="import")
         except errors.StudentTimeout as exc:
             raise errors.StudentTimeout(
-                f"importing the submission took longer than {lim.import_timeout:g} s "
-                "(is there a loop or heavy work at the top level of your module?)",
+                _("importing the submission took longer than {seconds} s (is there a loop or "
+                  "heavy work at the top level of your module?)").format(
+                    seconds=decimal(lim.import_timeout)),
                 traceback=exc.traceback) from None
         hello = checked_hello(hello, self)
         self.seccomp = hello.get("seccomp", "off")
@@ -191,8 +193,8 @@ class Worker:
             message = text_or_empty(info.get("message"))   # a syntax error: its line, quoted
             traceback = (text_or_empty(info.get("traceback"))
                          or stacks.quoted_line(message, self.submission_dir))
-            raise cls(f"could not import your code: {info.get('type')}: {info.get('message')}",
-                      traceback=traceback)
+            raise cls(_("could not import your code: {error}").format(
+                error=f"{info.get('type')}: {info.get('message')}"), traceback=traceback)
         if self.seccomp != "on" and self.isolation != "bubblewrap":
             self.isolation += f"; seccomp {self.seccomp}"
 
@@ -202,7 +204,7 @@ class Worker:
         deadline = time.monotonic() + 10
         try:
             while time.monotonic() < deadline:
-                ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+                ready, _w, _x = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
                 if not ready:
                     break
                 chunk = os.read(fd, 4096)
@@ -305,7 +307,7 @@ class Worker:
         while view:
             remaining = deadline - time.monotonic()
             watch = [self.death_fd] if self.death_fd is not None else []
-            ended, ready, _ = select.select(watch, [self.req_fd], [], max(0.0, remaining))
+            ended, ready, _x = select.select(watch, [self.req_fd], [], max(0.0, remaining))
             if not ready:
                 if ended:
                     raise self._death("call")
@@ -323,7 +325,7 @@ class Worker:
             rss_limit = self._rss_limit()
             wait = min(remaining, RSS_POLL_SECONDS) if rss_limit else remaining
             watch = [self.death_fd] if self.death_fd is not None else []
-            ready, _, _ = select.select([self.resp_fd] + watch, [], [], wait)
+            ready, _w, _x = select.select([self.resp_fd] + watch, [], [], wait)
             if ready and self.resp_fd not in ready:
                 raise self._death(during)       # the worker ended and left nothing to read
             if not ready:
@@ -366,9 +368,9 @@ class Worker:
                 continue
         if rss > limit:
             self.stop()
-            when = "while importing your code" if during == "import" else "during the call"
-            raise errors.MemoryLimit(f"your code used more than {limit >> 20} MiB of memory "
-                                     f"{when} and was stopped")
+            when = _("while importing your code") if during == "import" else _("during the call")
+            raise errors.MemoryLimit(_("your code used more than {mib} MiB of memory {when} and "
+                                       "was stopped").format(mib=limit >> 20, when=when))
 
     def _exit_code(self) -> int | None:
         """The ended worker's exit status (negative: the signal), waiting a little for it."""
@@ -387,33 +389,35 @@ class Worker:
         where = stacks.stuck_at(stacks.take_dump(self.log_dir / "stderr.txt"), self.submission_dir)
         if during == "import":
             raise errors.StudentTimeout("import deadline", traceback=where)
-        raise errors.StudentTimeout(f"did not return within {timeout:g} s (deadline of one call); "
-                                    "look for an endless loop or far too much work",
-                                    traceback=where)
+        raise errors.StudentTimeout(stacks.deadline_message(timeout), traceback=where)
 
     def _death(self, during: str) -> errors.StudentError:
         """Explain why the worker disappeared, from its exit status."""
         code = self._exit_code()
         self.stop()
         sig = -code if code is not None and code < 0 else (code - 128 if code and code > 128 else None)
-        when = "while importing your code" if during == "import" else "during the call"
+        when = _("while importing your code") if during == "import" else _("during the call")
         if sig == signal.SIGXCPU or (sig == signal.SIGKILL and not self.killed_by_us):
-            return errors.CpuLimit(f"your code used more than {self.limits.cpu_seconds} s of CPU "
-                                   f"time and was stopped {when}")
+            return errors.CpuLimit(_("your code used more than {seconds} s of CPU time and was "
+                                     "stopped {when}").format(seconds=self.limits.cpu_seconds,
+                                                              when=when))
         if sig == signal.SIGSYS:
-            return errors.ForbiddenSyscall(f"your code made a forbidden system call {when}")
+            return errors.ForbiddenSyscall(_("your code made a forbidden system call {when}")
+                                           .format(when=when))
         if sig == signal.SIGXFSZ:
-            return errors.OutputLimit(f"your code wrote more than {OUTPUT_LIMIT >> 20} MiB {when}")
+            return errors.OutputLimit(_("your code wrote more than {mib} MiB {when}").format(
+                mib=OUTPUT_LIMIT >> 20, when=when))
         if sig:
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else sig
             # faulthandler wrote the stack of a fatal signal (harness/stackdump.py)
             where = stacks.stuck_at(stacks.take_dump(self.log_dir / "stderr.txt"),
-                                    self.submission_dir, "Your code was here when it crashed:")
-            return errors.StudentCrashed(f"the Python process crashed with {name} {when} "
-                                         "(a segmentation fault or abort in native code)",
-                                         traceback=where)
-        return errors.StudentCrashed(f"the Python process exited (exit code {code}) {when}; "
-                                     "do not call exit() or os._exit() in your code")
+                                    self.submission_dir, _("Your code was here when it crashed:"))
+            return errors.StudentCrashed(_("the Python process crashed with {signal} {when} (a "
+                                           "segmentation fault or abort in native code)").format(
+                signal=name, when=when), traceback=where)
+        return errors.StudentCrashed(_("the Python process exited (exit code {code}) {when}; do "
+                                       "not call exit() or os._exit() in your code").format(
+            code=code, when=when))
 
     def __del__(self):  # last resort: never leave a worker behind
         try:
