@@ -25,7 +25,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from grader import course
+from grader import course, i18n
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image (Ubuntu 24.04, Python 3.12).
@@ -77,7 +77,8 @@ def build_autograder(assignment_id: str, out: Path, secret: str | None = None) -
         package = Path(tmp) / "package"
         shutil.copytree(course.PACKAGE_DIR, package / "grader", ignore=_ignore)
         for suite in (package / "grader" / "suites").iterdir():
-            if suite.is_dir() and suite.name != assignment_id and not suite.name.startswith("."):
+            if suite.is_dir() and suite.name not in (assignment_id, "locale") and \
+                    not suite.name.startswith("."):
                 shutil.rmtree(suite)                  # only this assignment's hidden tests
         shutil.copytree(a.solution_dir, package / "solutions" / assignment_id, ignore=_ignore)
         if a.stub_dir.is_dir():
@@ -85,6 +86,9 @@ def build_autograder(assignment_id: str, out: Path, secret: str | None = None) -
         for name in ("pyproject.toml", "constraints.txt"):
             shutil.copy2(root / name, package / name)
         (package / "README.md").write_text(f"The autograder of {assignment_id} (nn-autograder).\n")
+        # the feedback in the course's language (the suites' titles: suites/locale, kept above)
+        language = i18n.course_language(course.course_config(root))
+        (package / course.COURSE_CONFIG).write_text(f'language = "{language}"\n')
         (package / ".grader-secret").write_text((secret or course_secret()) + "\n")
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +144,7 @@ def run(root: Path, assignment_id: str) -> dict:
         folder = root / "submission"
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder} does not exist")
+        i18n.set_language(i18n.for_course())     # the package's course.toml
         result = for_gradescope(grade_submission(Submission(_student(root), assignment_id, folder)))
     except BaseException as exc:  # noqa: BLE001  the results file must exist, and be JSON
         traceback.print_exc()

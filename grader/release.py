@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from grader import course, notebooks
+from grader import course, i18n, notebooks
 
 # Spelled in pieces so that this file itself can ship in the student bundle, which must
 # not contain the markers verbatim.
@@ -150,11 +150,26 @@ def verify_bundle(dest: Path, assignment_ids: list[str]) -> None:
                                        "must not hold solutions or hidden tests")
 
 
+def _in_language(assignments: Path, language: str) -> None:
+    """Each assignment's README.md in the course's language (README.<lang>.md, written
+    beside it in the repository); the English one stays as README.en.md."""
+    if language == i18n.DEFAULT:
+        return
+    for translated in sorted(assignments.glob(f"*/README.{language}.md")):
+        readme = translated.with_name("README.md")
+        if readme.is_file():
+            readme.replace(readme.with_name(f"README.{i18n.DEFAULT}.md"))
+        translated.replace(readme)
+
+
 def build_student_bundle(dest: Path, root: Path | None = None,
                          assignment_ids: list[str] | None = None) -> list[str]:
-    """Copy what students get to `dest`: assignments/, the students' README.md, pyproject.toml
-    and the grader package without its suites (`pip install .` in it installs the grader). Returns the bundle's files, relative to dest."""
+    """Copy what students get to `dest`: assignments/ (each README.md in the course's
+    language), the students' README.md, pyproject.toml, the course's language (a course.toml
+    holding only it) and the grader package without its suites (`pip install .` in it
+    installs the grader). Returns the bundle's files, relative to dest."""
     root = Path(root or course.course_root())
+    language = i18n.course_language(course.course_config(root))
     dest = Path(dest)
     assignment_ids = assignment_ids or course.list_assignments()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -168,6 +183,10 @@ def build_student_bundle(dest: Path, root: Path | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copytree(root / "assignments", dest / "assignments", ignore=_ignore_build_files)
+        _in_language(dest / "assignments", language)
+        # grader check in the bundle speaks the course's language (unless the student's
+        # locale asks for another)
+        (dest / course.COURSE_CONFIG).write_text(f'language = "{language}"\n', encoding="utf-8")
         shutil.copytree(course.PACKAGE_DIR, dest / "grader", ignore=_ignore_build_files)
         # the students' own README (install, work, check, hand in), not the instructors'
         readme = root / "docs" / "README.students.md"

@@ -30,7 +30,8 @@ def test_the_zip_holds_one_assignment_and_gradescope_s_layout(autograder):
     assert {"setup.sh", "run_autograder"} <= set(names)
     suites = {n.split("/")[3] for n in names if n.startswith("package/grader/suites/")
               and n.count("/") > 3}
-    assert suites == {ID}
+    assert suites == {ID, "locale"}      # the suites' catalogues: feedback in the course's language
+    assert "package/course.toml" in names
     assert f"package/solutions/{ID}/forward.py" in names
     assert not [n for n in names if n.startswith(("package/solutions/", "package/assignments/"))
                 and f"/{ID}/" not in n]

@@ -267,3 +267,77 @@ def test_a_result_graded_in_another_language_is_graded_again(tmp_path):
     assert is_up_to_date(out, sub, "s")
     with i18n.use("da"):
         assert not is_up_to_date(out, sub, "s")
+
+
+def test_the_example_class_graded_in_danish_has_danish_pages_and_the_same_scores(tmp_path):
+    """The example class's 01 (a perfect one, wrong values, a syntax error, a notebook...)
+    graded twice, in English and with --lang da: every score equal, the pages Danish."""
+    scores = {}
+    for lang in ("en", "da"):
+        out = tmp_path / lang
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(ROOT / "examples" /
+                               "submissions"), "-a", "01_numpy_forward", "-s", "alice", "-s",
+                               "bob", "-s", "carol", "-s", "erin", "-s", "frank", "--out",
+                               str(out), "--lang", lang, "-j", "2", "--json"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results = {p.parent.parent.name: json.loads(p.read_text())
+                   for p in out.glob("*/01_numpy_forward/results.json")}
+        assert len(results) == 5
+        scores[lang] = {s: (r["score"], r["max_score"], [t["extra_data"]["verdict"]
+                                                         for t in r["tests"]])
+                        for s, r in results.items()}
+        pages = {s: (out / s / "01_numpy_forward" / "feedback.md").read_text() for s in results}
+        if lang == "da":
+            assert all("Hvad resultaterne betyder" in page for page in pages.values())
+            assert "## Ret disse først" in pages["bob"] and "forkert svar" in pages["bob"]
+            # a hidden suite's own words, and a check's, in Danish around the code they name
+            assert "softmax(z, axis=-1) med elementer op til 1e4 gav en advarsel" in pages["bob"]
+            assert "syntaksfejl" in pages["carol"]
+            assert all(r["extra_data"]["language"] == "da" for r in results.values())
+    assert scores["da"] == scores["en"]
+    assert any(score < most for score, most, _ in scores["en"].values())   # failures, too
+
+
+# --- the assignments' READMEs ----------------------------------------------------------------
+
+CODE_SPAN = re.compile(r"`[^`]+`")
+
+
+def code_spans(text: str) -> list[str]:
+    """The inline code of a Markdown text (outside its code blocks), a span broken over two
+    lines counted as one."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    return sorted({" ".join(span.split()) for span in CODE_SPAN.findall(text)})
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_assignment_readme_exists_in_every_language_and_says_the_same_code(lang):
+    """A translation that drops or renames a function, an argument or a command is caught:
+    it keeps every code span, every heading and every code block of the English README."""
+    for english in sorted((ROOT / "assignments").glob("*/README.md")):
+        translated = english.with_name(f"README.{lang}.md")
+        assert translated.is_file(), f"{translated.relative_to(ROOT)} is missing"
+        en, tr = english.read_text(encoding="utf-8"), translated.read_text(encoding="utf-8")
+        assert code_spans(tr) == code_spans(en), translated.name
+        blocks = [re.findall(r"^```.*?^```", text, re.S | re.M) for text in (en, tr)]
+        assert blocks[0] == blocks[1], translated
+        assert [line.count("#") for line in en.splitlines() if line.startswith("#")] == \
+            [line.count("#") for line in tr.splitlines() if line.startswith("#")]
+
+
+def test_the_student_bundle_ships_the_courses_language(tmp_path):
+    from grader import release
+
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("assignments", "solutions", "docs", "pyproject.toml"):
+        (course / name).symlink_to(ROOT / name)
+    (course / "course.toml").write_text('language = "sv"\n[grading]\nallow_reduced_isolation = true\n')
+    dest = tmp_path / "bundle"
+    files = set(release.build_student_bundle(dest, root=course, assignment_ids=["02_perceptron"]))
+    folder = dest / "assignments" / "02_perceptron"
+    assert (folder / "README.md").read_text().startswith("# Uppgift 02 — Perceptronen")
+    assert (folder / "README.en.md").read_text().startswith("# Assignment 02 — The perceptron")
+    assert (dest / "course.toml").read_text() == 'language = "sv"\n'   # nothing else of it
+    assert "assignments/02_perceptron/README.da.md" in files

@@ -109,3 +109,20 @@ def test_no_private_name_is_imported_across_modules():
                             if a.name.startswith("_") and not a.name.startswith("__")
                             and not (node.module == "grader.i18n" and a.name == GETTEXT)]
     assert private == []
+
+
+def test_no_module_that_translates_binds_the_gettext_name_itself():
+    """`_, x = f()` or `for _ in ...` in a module that imports gettext's `_` makes the next
+    `_("...")` of that function call whatever was bound (a TypeError in a student's
+    feedback): throwaway names there are spelled out."""
+    bound = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        imports_gettext = any(isinstance(node, ast.ImportFrom) and node.module == "grader.i18n"
+                              and any(a.name == GETTEXT for a in node.names)
+                              for node in ast.walk(tree))
+        if imports_gettext:
+            bound += [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Name) and node.id == GETTEXT
+                      and isinstance(node.ctx, ast.Store)]
+    assert bound == []

@@ -23,7 +23,7 @@ def reported_layers(model, what) -> list[tuple[np.ndarray, np.ndarray]]:
     if model.has("get_weights"):
         arrays, orientation = model.get_weights(), "keras"
     else:
-        arrays = [p.array for _, p in model.model_state()["parameters"]]
+        arrays = [p.array for _name, p in model.model_state()["parameters"]]
         orientation = "torch"
     if type(arrays) not in (list, tuple) or len(arrays) % 2 or not all(
             type(a) is np.ndarray and a.dtype.kind == "f" and np.isfinite(a).all() for a in arrays):
@@ -99,7 +99,7 @@ def set_layers(model, layers) -> None:
     if model.has("set_weights"):
         model.set_weights(arrays)
         return
-    names = [name for name, _ in model.model_state()["parameters"]]
+    names = [name for name, _param in model.model_state()["parameters"]]
     if len(names) != len(arrays):
         raise CheckFailed(_("the model's parameters are not one weight and one bias per layer"))
     model.load_state({name: (a.T.copy() if a.ndim == 2 else a) for name, a in zip(names, arrays)})

@@ -13,6 +13,7 @@ cell's output as partial credit.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import shutil
 import sys
@@ -20,9 +21,9 @@ import tempfile
 import types
 from pathlib import Path
 
-from grader import course
+from grader import course, i18n
 from grader.sandbox import errors
-from grader.vocabulary import INTERNAL, NOT_COUNTED, shows_output, withheld
+from grader.vocabulary import INTERNAL, NOT_COUNTED, shown_verdict, shows_output, withheld
 
 ISOLATION = "none: nbgrader runs the checks in the notebook's kernel"
 
@@ -194,6 +195,8 @@ def cell_points(results, points: dict[str, float]) -> float:
 def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
     """Run the hidden tests of one autograder cell and print what they found; the value is
     the points they award (nbgrader's partial credit for the cell)."""
+    with contextlib.suppress(Exception):     # a course.toml problem never fails a cell
+        i18n.set_language(i18n.for_course())
     results, selection, collection_errors = run_tests(assignment_id, nodeids, namespace)
     if collection_errors or selection.missing:
         # a grader problem, never the student's: the cell must be re-graded
@@ -203,21 +206,25 @@ def run_cell(assignment_id: str, nodeids: list[str], namespace: dict) -> float:
         raise RuntimeError(f"the hidden tests could not run: {what}")
     score = cell_points(results, selection.points)
     passed = sum(t.verdict == "pass" for t in results)
-    print(f"Hidden tests: {passed} of {len(results)} passed, {score:g} of "
-          f"{sum(selection.points.values()):g} points.")
+    print(i18n.ngettext("Hidden tests: {passed} of {n} passed, {score} of {most} points.",
+                        "Hidden tests: {passed} of {n} passed, {score} of {most} points.",
+                        len(results)).format(passed=passed, n=len(results),
+                                             score=i18n.decimal(score, 4),
+                                             most=i18n.decimal(sum(selection.points.values()), 4)))
     shown = [t for t in results if not withheld(t.visibility)]
     for t in shown:
-        line = f"- {t.name}: {t.verdict}"
+        line = f"- {i18n.shown_title(t.name)}: {shown_verdict(t.verdict)}"
         if t.verdict not in (*NOT_COUNTED, INTERNAL):
-            line += f" ({t.score:g} / {t.max_score:g})"
+            line += f" ({i18n.decimal(t.score, 4)} / {i18n.decimal(t.max_score, 4)})"
         print(line)
         detail = _detail(t)
         if detail:
             print("    " + detail[:1500].replace("\n", "\n    "))
         if t.verdict == INTERNAL:
-            print("    The grader had a problem with this test; it is not your fault. It "
-                  "scores 0 until your instructor re-grades it.")
+            print("    " + i18n._("The grader had a problem with this test; it is not your "
+                                  "fault. It scores 0 until your instructor re-grades it."))
     if len(shown) < len(results):
         more = len(results) - len(shown)
-        print(f"{more} more test{'s are' if more > 1 else ' is'} released after the due date.")
+        print(i18n.ngettext("{n} more test is released after the due date.",
+                            "{n} more tests are released after the due date.", more).format(n=more))
     return score

@@ -3,13 +3,15 @@ import numpy as np
 import pytest
 
 from grader.checks import check_array, check_no_warnings, check_not_mutated
+from grader.i18n import _
 
 SHAPES = [(7,), (4, 5), (2, 3, 4)]
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-6)}
 
 
 def describe(name, z, low, high):
-    return f"{name}: {z.shape} {z.dtype}, uniform in [{low:g}, {high:g}]"
+    return _("{name}: {shape} {dtype}, uniform in [{low}, {high}]").format(
+        name=name, shape=z.shape, dtype=z.dtype, low=f"{low:g}", high=f"{high:g}")
 
 
 def uniform(rng, shape, low=-6.0, high=6.0, dtype=np.float64):
@@ -75,7 +77,7 @@ def extreme_inputs(rng, dtype):
 def test_sigmoid_extreme_inputs(student, reference, rng, dtype):
     z = extreme_inputs(rng, dtype)
     got = student.sigmoid(z)
-    check_no_warnings(student, what="sigmoid(z) with |z| up to 1e4")
+    check_no_warnings(student, what=_("{call} with |z| up to 1e4").format(call="sigmoid(z)"))
     check_array(got, reference.sigmoid(z), what="sigmoid(z)",
                 inputs=describe("z", z, -1e4, 1e4), **TOL[dtype])
 
@@ -84,7 +86,7 @@ def test_sigmoid_extreme_inputs(student, reference, rng, dtype):
 def test_tanh_extreme_inputs(student, reference, rng):
     z = extreme_inputs(rng, np.float64)
     got = student.tanh(z)
-    check_no_warnings(student, what="tanh(z) with |z| up to 1e4")
+    check_no_warnings(student, what=_("{call} with |z| up to 1e4").format(call="tanh(z)"))
     check_array(got, reference.tanh(z), what="tanh(z)", inputs=describe("z", z, -1e4, 1e4))
 
 
@@ -136,6 +138,7 @@ def test_softmax_keeps_float32(student, reference, rng):
 def test_softmax_extreme_inputs(student, reference, rng, axis):
     z = extreme_inputs(rng, np.float64)
     got = student.softmax(z, axis)
-    check_no_warnings(student, what=f"softmax(z, axis={axis}) with entries up to 1e4")
+    check_no_warnings(student, what=_("{call} with entries up to 1e4").format(
+        call=f"softmax(z, axis={axis})"))
     check_array(got, reference.softmax(z, axis), what=f"softmax(z, axis={axis})",
                 inputs=describe("z", z, -1e4, 1e4), sums_to_one_axis=axis)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import check_array, check_not_mutated, check_scalar, expect_exception
+from grader.i18n import _
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-5)}
 
@@ -33,7 +34,8 @@ def test_neuron_batch(student, reference, rng):
     for N, n in ((5, 3), (1, 4), (12, 2)):
         x, w, b = rng.normal(size=(N, n)), rng.normal(size=n), float(rng.normal())
         check_array(student.neuron(x, w, b), reference.neuron(x, w, b),
-                    what="neuron(x, w, b) on a batch", inputs=shapes(x=x, w=w) + ", b: float",
+                    what=_("{call} on a batch").format(call="neuron(x, w, b)"),
+                    inputs=shapes(x=x, w=w) + ", b: float",
                     **TOL[np.float64])
 
 
@@ -43,7 +45,8 @@ def test_neuron_keeps_float32(student, reference, rng):
     w = rng.normal(size=4).astype(np.float32)
     b = float(rng.normal())
     check_array(student.neuron(x, w, b), reference.neuron(x, w, b),
-                what="neuron(x, w, b) on a batch", inputs=shapes(x=x, w=w) + ", b: float",
+                what=_("{call} on a batch").format(call="neuron(x, w, b)"),
+                inputs=shapes(x=x, w=w) + ", b: float",
                 **TOL[np.float32])
 
 
@@ -109,7 +112,8 @@ def make_layers(rng, sizes, activations, dtype=np.float64):
 
 
 def describe_layers(layers):
-    return "layers: " + ", ".join(f"({W.shape[1]}->{W.shape[0]}, {act!r})" for W, _, act in layers)
+    return _("layers: {layers}").format(layers=", ".join(
+        f"({W.shape[1]}->{W.shape[0]}, {act!r})" for W, _b, act in layers))
 
 
 @pytest.mark.points(2)

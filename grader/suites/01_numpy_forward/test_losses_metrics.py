@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import check_array, check_scalar
+from grader.i18n import _
 
 F64 = dict(rtol=1e-7, atol=1e-10)
 F32 = dict(rtol=1e-5, atol=1e-6)
@@ -86,7 +87,7 @@ def test_categorical_cross_entropy(student, reference, rng):
         check_scalar(student.categorical_cross_entropy(p, labels),
                      reference.categorical_cross_entropy(p, labels),
                      what="categorical_cross_entropy(p, labels)",
-                     inputs=shapes(p=p, labels=labels) + ", rows of p sum to 1", **F64)
+                     inputs=shapes(p=p, labels=labels) + _(", rows of p sum to 1"), **F64)
 
 
 @pytest.mark.points(1)
@@ -96,7 +97,7 @@ def test_categorical_cross_entropy_float32(student, reference, rng):
     check_scalar(student.categorical_cross_entropy(p, labels),
                  reference.categorical_cross_entropy(p, labels),
                  what="categorical_cross_entropy(p, labels)",
-                 inputs=shapes(p=p, labels=labels) + ", rows of p sum to 1", **F32)
+                 inputs=shapes(p=p, labels=labels) + _(", rows of p sum to 1"), **F32)
 
 
 @pytest.mark.points(2)
@@ -105,7 +106,7 @@ def test_categorical_cross_entropy_clips_with_eps(student, reference, rng):
     labels = rng.integers(0, 3, size=6)
     p[0] = np.eye(3)[(labels[0] + 1) % 3]        # probability 0 for the true class
     p[1] = np.eye(3)[labels[1]]                  # probability 1 for the true class
-    inputs = shapes(p=p, labels=labels) + ", some probabilities exactly 0 or 1"
+    inputs = shapes(p=p, labels=labels) + _(", some probabilities exactly 0 or 1")
     check_scalar(student.categorical_cross_entropy(p, labels),
                  reference.categorical_cross_entropy(p, labels),
                  what="categorical_cross_entropy(p, labels)", inputs=inputs, rtol=1e-4, atol=1e-8)
@@ -124,7 +125,8 @@ def test_accuracy(student, reference, rng):
         y_pred = np.where(rng.random(N) < right, y_true, rng.integers(0, C, size=N))
         check_scalar(student.accuracy(y_true, y_pred), reference.accuracy(y_true, y_pred),
                      what="accuracy(y_true, y_pred)",
-                     inputs=shapes(y_true=y_true, y_pred=y_pred) + f", labels in 0..{C - 1}",
+                     inputs=shapes(y_true=y_true, y_pred=y_pred) + _(", labels in 0..{last}")
+                     .format(last=C - 1),
                      **F64)
 
 
@@ -159,5 +161,6 @@ def test_confusion_matrix_rows_are_true_class(student, reference, rng):
         if isinstance(got, np.ndarray) and got.dtype.kind in "iu":
             expected = expected.astype(got.dtype)    # any integer type holds counts
         check_array(got, expected, what=f"confusion_matrix(y_true, y_pred, num_classes={C})",
-                    inputs=shapes(y_true=y_true, y_pred=y_pred) + f", labels in 0..{C - 1}",
+                    inputs=shapes(y_true=y_true, y_pred=y_pred) + _(", labels in 0..{last}")
+                    .format(last=C - 1),
                     rtol=0, atol=0)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import InvalidOutput, check_array, check_not_mutated
+from grader.i18n import _
 
 # float32: the column means carry rounding errors of about 1e-7 * |mean|, which dividing by
 # a small std magnifies; a student who computes in float64 and casts back differs by that much
@@ -18,11 +19,13 @@ def features(rng, N, D, dtype=np.float64, loc=50.0):
 
 def check_triple(got, expected, what, inputs, dtype=np.float64):
     if not isinstance(got, tuple | list) or len(got) != 3:
-        raise InvalidOutput(f"{what} must return a tuple (X_std, mean, std) of 3 arrays; "
-                            f"it returned {type(got).__name__}"
-                            + (f" of length {len(got)}" if isinstance(got, tuple | list) else ""))
+        returned = (_("{type} of length {n}").format(type=type(got).__name__, n=len(got))
+                    if isinstance(got, tuple | list) else type(got).__name__)
+        raise InvalidOutput(_("{what} must return a tuple (X_std, mean, std) of 3 arrays; it "
+                              "returned {returned}").format(what=what, returned=returned))
     for name, g, e in zip(("X_std", "mean", "std"), got, expected):
-        check_array(g, e, what=f"{what}: the returned {name}", inputs=inputs, **TOL[dtype])
+        check_array(g, e, what=_("{what}: the returned {name}").format(what=what, name=name),
+                    inputs=inputs, **TOL[dtype])
 
 
 @pytest.mark.points(2)
@@ -37,11 +40,11 @@ def test_standardize_fit(student, reference, rng):
 def test_standardize_reuses_given_mean_and_std(student, reference, rng):
     # fit on train, then transform test data with the train statistics
     X_train = features(rng, 30, 4)
-    _, mean, std = reference.standardize(X_train)
+    _std, mean, std = reference.standardize(X_train)
     X_test = X_train[:10] + rng.normal(0, 5, size=(10, 4))
     check_triple(student.standardize(X_test, mean, std), reference.standardize(X_test, mean, std),
                  "standardize(X_test, mean, std)",
-                 "X_test: (10, 4) float64, mean and std: (4,) float64 from a training set")
+                 _("X_test: (10, 4) float64, mean and std: (4,) float64 from a training set"))
 
 
 @pytest.mark.points(1)
@@ -70,6 +73,6 @@ def test_standardize_does_not_modify_inputs(student, reference, rng):
                 rtol=1e-7, atol=1e-9)
     check_not_mutated(X, after[0], what="standardize(X)", argname="X")
     mean, std = X.mean(axis=0), X.std(axis=0)
-    _, after = student.call_returning_args("standardize", X, mean, std)
+    _result, after = student.call_returning_args("standardize", X, mean, std)
     for name, before, left in zip(("X", "mean", "std"), (X, mean, std), after):
         check_not_mutated(before, left, what="standardize(X, mean, std)", argname=name)

@@ -3,6 +3,7 @@ compare a student's weights with it (test_binary.py, test_one_vs_rest.py)."""
 import numpy as np
 
 from grader.checks import CheckFailed
+from grader.i18n import _
 
 
 def rule(X, y, epochs, seed, cumulative=False):
@@ -14,7 +15,7 @@ def rule(X, y, epochs, seed, cumulative=False):
     w = np.zeros(Xb.shape[1])
     g = np.random.default_rng(seed)
     order = np.arange(len(Xb))
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         if cumulative:
             g.shuffle(order)
         else:
@@ -31,7 +32,8 @@ def rule(X, y, epochs, seed, cumulative=False):
 
 def check_rule(got, X, y, epochs, seed, what):
     if not any(np.array_equal(got, rule(X, y, epochs, seed, c)) for c in (False, True)):
-        raise CheckFailed(f"{what}: the weights are not those of the classic rule: start at "
-                          "zeros; each pass visits the samples in a fresh order drawn from "
-                          "np.random.default_rng(seed); on y (w . x) <= 0 add y x (the bias "
-                          "input 1 last); stop after a pass without a mistake")
+        raise CheckFailed(_("{what}: the weights are not those of the classic rule: start at "
+                            "zeros; each pass visits the samples in a fresh order drawn from "
+                            "np.random.default_rng(seed); on y (w . x) <= 0 add y x (the bias "
+                            "input 1 last); stop after a pass without a mistake").format(
+            what=what))

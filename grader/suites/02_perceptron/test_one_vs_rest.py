@@ -14,6 +14,7 @@ import pytest
 from grader.checks import CheckFailed, InvalidOutput, award_tiers
 from grader.checks.calibration import load_module
 from grader.data import mnist_split, perturb_images
+from grader.i18n import N_, _, num
 
 check_rule = load_module(Path(__file__).with_name("perceptron_rule.py"), "perceptron_rule_02").check_rule
 
@@ -43,23 +44,25 @@ def blobs(rng, per_class=20):
 def class_labels(value, N, num_classes, what):
     if type(value) is not np.ndarray or value.shape != (N,):
         shape = getattr(value, "shape", None)
-        raise InvalidOutput(f"{what}: expected an integer array of shape ({N},), got "
-                            + (f"shape {shape}" if shape is not None else type(value).__name__))
+        raise InvalidOutput(_("{what}: expected an integer array of shape ({n},), got "
+                              "{got}").format(what=what, n=N, got=_("shape {shape}").format(shape=shape) if shape is not None else type(value).__name__))
     if value.dtype.kind not in "iu":
-        raise InvalidOutput(f"{what}: expected integer class labels, got dtype {value.dtype}")
+        raise InvalidOutput(_("{what}: expected integer class labels, got dtype {dtype}").format(
+            what=what, dtype=value.dtype))
     if value.min() < 0 or value.max() >= num_classes:
-        raise CheckFailed(f"{what}: labels must be in 0..{num_classes - 1}")
+        raise CheckFailed(_("{what}: labels must be in 0..{last}").format(what=what,
+                                                                          last=num_classes - 1))
     return value.astype(np.int64)
 
 
 def weight_matrix(value, num_classes, n, what):
     if type(value) is not np.ndarray or value.shape != (num_classes, n + 1):
         shape = getattr(value, "shape", None)
-        raise InvalidOutput(f"{what}: expected an array of shape ({num_classes}, {n + 1}), one "
-                            "row of weights (bias last) per class, got "
-                            + (f"shape {shape}" if shape is not None else type(value).__name__))
+        raise InvalidOutput(_("{what}: expected an array of shape ({c}, {n}), one row of "
+                              "weights (bias last) per class, got {got}").format(
+            what=what, c=num_classes, n=n + 1, got=_("shape {shape}").format(shape=shape) if shape is not None else type(value).__name__))
     if value.dtype.kind not in "iuf" or not np.isfinite(value).all():
-        raise InvalidOutput(f"{what}: expected finite float weights")
+        raise InvalidOutput(_("{what}: expected finite float weights").format(what=what))
     return value.astype(np.float64)
 
 
@@ -67,15 +70,16 @@ def weight_matrix(value, num_classes, n, what):
 def test_one_vs_rest_separates_each_class(student, rng):
     """train_one_vs_rest: row c separates class c from the others on separable blobs"""
     X, y = blobs(rng)
-    what = "train_one_vs_rest(X, y, 3) on three separated clusters"
+    what = _("{call} on three separated clusters").format(call="train_one_vs_rest(X, y, 3)")
     W = weight_matrix(student.train_one_vs_rest(X, y, 3), 3, 2, what)
     for c in range(3):
         side = np.where(X @ W[c, :-1] + W[c, -1] >= 0, 1, -1)
         wrong = int((side != np.where(y == c, 1, -1)).sum())
         if wrong:
-            raise CheckFailed(f"{what}: the perceptron of class {c} (row {c}) puts {wrong} of "
-                              f"{len(y)} points on the wrong side; it must be trained on +1 "
-                              f"for class {c} and -1 for every other class")
+            raise CheckFailed(_("{what}: the perceptron of class {c} (row {c}) puts {bad} of {n} "
+                                "points on the wrong side; it must be trained on +1 for class "
+                                "{c} and -1 for every other class").format(
+                what=what, c=c, bad=wrong, n=len(y)))
 
 
 @pytest.mark.points(2)
@@ -88,7 +92,8 @@ def test_one_vs_rest_row_c_is_the_perceptron_of_class_c(student, rng):
         W = weight_matrix(student.train_one_vs_rest(X, y, C, epochs=epochs, seed=seed), C, n, what)
         for c in range(C):
             check_rule(W[c], X, np.where(y == c, 1, -1), epochs, seed + c,
-                       f"{what}: row {c} (+1 for class {c}, -1 for the others, seed {seed} + {c})")
+                       _("{what}: row {c} (+1 for class {c}, -1 for the others, seed {seed} + "
+                         "{c})").format(what=what, c=c, seed=seed))
 
 
 @pytest.mark.points(2)
@@ -99,10 +104,11 @@ def test_predict_one_vs_rest(student, reference, rng):
         got = class_labels(student.predict_one_vs_rest(W, X), N, C, what)
         wrong = np.flatnonzero(got != reference.predict_one_vs_rest(W, X))
         if wrong.size:
-            raise CheckFailed(f"{what} for W: ({C}, {n + 1}) float64, X: ({N}, {n}) float64: "
-                              f"{wrong.size} of {N} labels are wrong (the first at row "
-                              f"{int(wrong[0])}); the label is the row of W with the largest "
-                              "score w[:-1] . x + w[-1]")
+            raise CheckFailed(_("{call} for {inputs}: {bad} of {n} labels are wrong (the first "
+                                "at row {row}); the label is the row of W with the largest score "
+                                "w[:-1] . x + w[-1]").format(
+                call=what, inputs=f"W: ({C}, {n + 1}) float64, X: ({N}, {n}) float64",
+                bad=wrong.size, n=N, row=int(wrong[0])))
 
 
 def mnist_predictions(module, seed, x_test):
@@ -123,8 +129,11 @@ def confusion(y_true, y_pred, num_classes=10):
     return cm
 
 
-MNIST_WHAT = (f"one-vs-rest perceptrons trained on 4000 MNIST digits (train_one_vs_rest, "
-              f"epochs={EPOCHS})")
+MNIST_WHAT = N_("one-vs-rest perceptrons trained on 4000 MNIST digits ({call})")
+
+
+def mnist_what() -> str:
+    return _(MNIST_WHAT).format(call=f"train_one_vs_rest, epochs={EPOCHS}")
 
 
 def mnist_run(student, rng, worker_cache):
@@ -142,7 +151,7 @@ def mnist_run(student, rng, worker_cache):
 def test_mnist_accuracy(student, rng, credit, worker_cache):
     """One-vs-rest on MNIST: accuracy on the hidden test digits"""
     pred, y_test = mnist_run(student, rng, worker_cache)
-    award_tiers(credit, float(np.mean(pred == y_test)), TIERS, what=MNIST_WHAT)
+    award_tiers(credit, float(np.mean(pred == y_test)), TIERS, what=mnist_what())
 
 
 @pytest.mark.points(2)
@@ -156,7 +165,8 @@ def test_mnist_confusion_matrix(student, rng, worker_cache):
     if recall[worst] < MIN_RECALL:
         row = cm[worst].copy()
         row[worst] = -1
-        raise CheckFailed(f"{MNIST_WHAT}: digit {worst} is recognised in only "
-                          f"{recall[worst]:.0%} of the hidden test images (at least "
-                          f"{MIN_RECALL:.0%} needed for every digit); it is most often taken "
-                          f"for a {int(np.argmax(row))}")
+        raise CheckFailed(_("{what}: digit {digit} is recognised in only {share} of the hidden "
+                            "test images (at least {needed} needed for every digit); it is most "
+                            "often taken for a {other}").format(
+            what=mnist_what(), digit=worst, share=num(recall[worst], ".0%"),
+            needed=num(MIN_RECALL, ".0%"), other=int(np.argmax(row))))

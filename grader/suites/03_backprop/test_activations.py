@@ -9,6 +9,7 @@ import pytest
 
 from grader.checks import check_array
 from grader.checks.gradient import LayerProbe, away_from_zero
+from grader.i18n import _, num
 
 SHAPES = [(4, 5), (1, 3), (6, 2)]
 TOL = dict(rtol=1e-7, atol=1e-10)
@@ -25,7 +26,8 @@ def layer_input(rng, name, shape, scale=3.0):
 
 def describe(name, x):
     lo, hi = float(x.min()), float(x.max())
-    return f"x: {x.shape} float64 in [{lo:.3g}, {hi:.3g}]"
+    return _("{name}: {shape} {dtype} in [{low}, {high}]").format(
+        name="x", shape=x.shape, dtype="float64", low=num(lo, ".3g"), high=num(hi, ".3g"))
 
 
 def constructed(name):
@@ -36,30 +38,36 @@ def constructed(name):
 def mistakes(name, x, y, G):
     """The gradients well-known mistakes would give (computed here from the parent's x,
     the student's own output y and the parent's G), with what each one means."""
-    common = [(G, "dy returned unchanged: the layer's own derivative is missing")]
+    common = [(G, _("dy returned unchanged: the layer's own derivative is missing"))]
     return common + _mistakes(name, x, y, G)
 
 
 def _mistakes(name, x, y, G):
     if name == "Sigmoid":
-        return [(x * (1 - x) * G, "x * (1 - x) * dy computed from the input x; the derivative "
-                                  "of the sigmoid is y * (1 - y) with y the forward's output"),
-                (y * (1 - y), "y * (1 - y) without multiplying by dy (the chain rule)")]
+        return [(x * (1 - x) * G, _("x * (1 - x) * dy computed from the input x; the "
+                                    "derivative of the sigmoid is y * (1 - y) with y the "
+                                    "forward's output")),
+                (y * (1 - y), _("{term} without multiplying by dy (the chain rule)").format(
+                    term="y * (1 - y)"))]
     if name == "Tanh":
-        return [((1 - x ** 2) * G, "(1 - x**2) * dy computed from the input x; the derivative "
-                                   "of tanh is 1 - y**2 with y = tanh(x), the forward's output"),
-                (1 - y ** 2, "1 - y**2 without multiplying by dy (the chain rule)")]
+        return [((1 - x ** 2) * G, _("(1 - x**2) * dy computed from the input x; the "
+                                     "derivative of tanh is 1 - y**2 with y = tanh(x), the "
+                                     "forward's output")),
+                (1 - y ** 2, _("{term} without multiplying by dy (the chain rule)").format(
+                    term="1 - y**2"))]
     if name == "ReLU":
-        return [((x > 0) * 1.0, "the mask (x > 0) without multiplying by dy (the chain rule)"),
-                (G * (G > 0), "a mask taken from dy instead of from the forward's input x")]
+        return [((x > 0) * 1.0, _("{term} without multiplying by dy (the chain rule)").format(
+                    term=_("the mask (x > 0)"))),
+                (G * (G > 0), _("a mask taken from dy instead of from the forward's input x"))]
     if name == "LeakyReLU":
-        return [(G * (x > 0), "the slope alpha for x <= 0 is missing (that is ReLU's gradient)"),
-                (G * np.where(x > 0, 1.0, 0.01), "the slope 0.01 is hard-coded instead of the "
-                                                 "layer's alpha")]
+        return [(G * (x > 0), _("the slope alpha for x <= 0 is missing (that is ReLU's "
+                                "gradient)")),
+                (G * np.where(x > 0, 1.0, 0.01), _("the slope 0.01 is hard-coded instead of the "
+                                                   "layer's alpha"))]
     if name == "Softmax":
-        return [(y * (1 - y) * G, "the elementwise p * (1 - p) * dp: each p_j depends on every "
-                                  "z_k of its row, so dz = p * (dp - sum(p * dp, axis=1, "
-                                  "keepdims=True))")]
+        return [(y * (1 - y) * G, _("the elementwise p * (1 - p) * dp: each p_j depends on "
+                                    "every z_k of its row, so dz = p * (dp - sum(p * dp, axis=1, "
+                                    "keepdims=True))"))]
     return []
 
 

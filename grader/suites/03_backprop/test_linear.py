@@ -9,6 +9,7 @@ import pytest
 
 from grader.checks import CheckFailed, check_array, close
 from grader.checks.gradient import LayerProbe, as_float_array
+from grader.i18n import _, num
 
 # (N, nin, nout): nin != nout so a transposed W or dW cannot pass by luck, and one square
 # layer where a transposed dW keeps its shape
@@ -43,17 +44,20 @@ def test_linear_init(student):
     W = as_float_array(lin.W, what=f"Linear({nin}, {nout}).W", shape=(nout, nin))
     b = as_float_array(lin.b, what=f"Linear({nin}, {nout}).b", shape=(1, nout))
     if np.any(b != 0):
-        raise_check(f"Linear({nin}, {nout}).b: the biases must start at zero")
+        raise_check(_("{what}: the biases must start at zero").format(
+            what=f"Linear({nin}, {nout}).b"))
     std, want = float(W.std()), 1 / np.sqrt(nin)
     if not close(std, want, rtol=0.1) or not close(float(W.mean()), 0.0, atol=0.1 * want):
-        raise_check(f"Linear({nin}, {nout}).W: entries have mean {W.mean():.3g} and standard "
-                    f"deviation {std:.3g}; expected mean 0 and standard deviation "
-                    f"1/sqrt(nin) = {want:.3g} (np.random.normal(0, 1/np.sqrt(nin), (nout, nin)))")
+        raise_check(_("{what}: entries have mean {mean} and standard deviation {std}; expected "
+                      "mean 0 and standard deviation 1/sqrt(nin) = {want} "
+                      "(np.random.normal(0, 1/np.sqrt(nin), (nout, nin)))").format(
+            what=f"Linear({nin}, {nout}).W", mean=num(float(W.mean()), ".3g"),
+            std=num(std, ".3g"), want=num(want, ".3g")))
     other = as_float_array(student.Linear(nin, nout).W, what=f"Linear({nin}, {nout}).W",
                            shape=(nout, nin))
     if np.array_equal(W, other):
-        raise_check(f"Linear({nin}, {nout}).W: two new layers got the same weights; draw "
-                    "them at random in __init__")
+        raise_check(_("{what}: two new layers got the same weights; draw them at random in "
+                      "__init__").format(what=f"Linear({nin}, {nout}).W"))
 
 
 @pytest.mark.points(2)
@@ -99,14 +103,16 @@ def test_linear_update(student, rng):
         lin.forward(rng.normal(size=(N, nin)))
         lin.backward(rng.normal(size=(N, nout)))
         # the step is checked with the student's own stored gradients: update alone is tested
-        dW = as_float_array(lin.dW, what="Linear.dW after backward", shape=(nout, nin))
-        db = as_float_array(lin.db, what="Linear.db after backward")
+        after = _("{name} after backward")
+        dW = as_float_array(lin.dW, what=after.format(name="Linear.dW"), shape=(nout, nin))
+        db = as_float_array(lin.db, what=after.format(name="Linear.db"))
         if db.size != nout:
-            raise_check(f"Linear.db after backward: expected shape (1, {nout}) or ({nout},), "
-                        f"got {db.shape}")
+            raise_check(_("{what}: expected shape (1, {n}) or ({n},), got {got}").format(
+                what=after.format(name="Linear.db"), n=nout, got=db.shape))
         lin.update(lr)
         what = f"Linear.update(lr={lr})"
-        check_array(lin.W, W - lr * dW, what=what + ": W afterwards",
+        check_array(lin.W, W - lr * dW, what=_("{what}: {name} afterwards").format(what=what, name="W"),
                     inputs=describe(N, nin, nout), **TOL)
-        check_array(lin.b, b - lr * db.reshape(1, nout), what=what + ": b afterwards",
+        check_array(lin.b, b - lr * db.reshape(1, nout),
+                    what=_("{what}: {name} afterwards").format(what=what, name="b"),
                     inputs=describe(N, nin, nout), **TOL)

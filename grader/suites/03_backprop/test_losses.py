@@ -11,6 +11,7 @@ import pytest
 from grader.checks import check_scalar
 from grader.checks.gradient import (as_float, check_forward_at_probe, check_gradient,
                                     numerical_gradient)
+from grader.i18n import _
 
 CASES = [(5, 3), (1, 4), (8, 6)]     # (N, C)
 
@@ -27,7 +28,8 @@ def labels(rng, N, C):
 
 
 def describe(N, C):
-    return f"p: ({N}, {C}) float64 (rows sum to 1), y: ({N},) int64 in 0..{C - 1}"
+    return _("p: ({n}, {c}) float64 (rows sum to 1), y: ({n},) int64 in 0..{last}").format(
+        n=N, c=C, last=C - 1)
 
 
 @pytest.mark.points(2)
@@ -55,10 +57,10 @@ def test_cross_entropy_backward(student, reference, rng):
         onehot = np.eye(C)[y]
         check_gradient(dp, numeric, what="CrossEntropyLoss.backward: dp", inputs=describe(N, C),
                        batch_size=N, patterns=[
-                           (-onehot / N, "the 1/p of d(-log p)/dp is missing"),
-                           ((p - onehot) / N, "(p - onehot) / N, the gradient w.r.t. the "
+                           (-onehot / N, _("the 1/p of d(-log p)/dp is missing")),
+                           ((p - onehot) / N, _("(p - onehot) / N, the gradient w.r.t. the "
                             "logits z of Softmax and CrossEntropyLoss combined; "
-                            "CrossEntropyLoss.backward gives the gradient w.r.t. p"),
+                            "CrossEntropyLoss.backward gives the gradient w.r.t. p")),
                        ])
 
 

@@ -10,6 +10,7 @@ import pytest
 from grader.checks import CheckFailed, check_array, check_scalar
 from grader.checks.gradient import (as_float, as_float_array, check_forward_at_probe,
                                     check_gradient, numerical_gradient, parameter_gradient)
+from grader.i18n import _
 
 TOL = dict(rtol=1e-7, atol=1e-10)
 
@@ -49,8 +50,8 @@ def test_net_forward(student, reference, rng):
     for spec in (SPEC_TANH, SPEC_DEEP):
         weights = random_weights(rng, spec)
         x = rng.normal(size=(5, spec[0][1]))
-        net, _ = build(student, spec, weights)
-        ref, _ = build(reference, spec, weights)
+        net, _linears = build(student, spec, weights)
+        ref, _ref_linears = build(reference, spec, weights)
         check_array(net.forward(x), ref.forward(x), what=f"{describe(spec)}.forward(x)",
                     inputs=f"x: {x.shape} float64", **TOL)
 
@@ -58,7 +59,7 @@ def test_net_forward(student, reference, rng):
 def relu_inputs_away_from_zero(rng, spec, N, margin=0.05):
     """Weights and x such that every ReLU input is at least `margin` away from 0, so no
     finite-difference probe crosses the kink (checked here, in the parent)."""
-    for _ in range(200):
+    for _attempt in range(200):
         weights = random_weights(rng, spec)
         x = rng.normal(size=(N, spec[0][1]))
         h, k, ok = x, 0, True
@@ -98,13 +99,15 @@ def test_net_backward_end_to_end(student, reference, rng):
     check_forward_at_probe(loss, objective(), what=what, inputs=inputs)
     dx = net.backward(ce.backward(loss))
     stored = [(lin.dW, lin.db) for lin in linears]
-    check_gradient(dx, numerical_gradient(objective, x), what="Net.backward: dx (returned)",
+    check_gradient(dx, numerical_gradient(objective, x), what=_("{call} (returned)").format(call="Net.backward: dx"),
                    inputs=inputs, batch_size=N)
     for i, (ref_lin, (W, b), (dW, db)) in enumerate(zip(ref_linears, weights, stored), 1):
         check_gradient(dW, parameter_gradient(ref_lin, "W", W, objective),
-                       what=f"Net.backward: dW of Linear layer {i}", inputs=inputs, batch_size=N)
+                       what=_("{call}: dW of Linear layer {i}").format(call="Net.backward", i=i),
+                       inputs=inputs, batch_size=N)
         check_gradient(db, parameter_gradient(ref_lin, "b", b, objective),
-                       what=f"Net.backward: db of Linear layer {i}", inputs=inputs, batch_size=N,
+                       what=_("{call}: db of Linear layer {i}").format(call="Net.backward", i=i),
+                       inputs=inputs, batch_size=N,
                        allow_squeeze=True)
 
 
@@ -116,17 +119,22 @@ def test_net_update(student, rng):
     x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
     ce = student.CrossEntropyLoss()
     net.backward(ce.backward(ce.forward(net.forward(x), y)))
-    grads = [(as_float_array(lin.dW, what="Linear.dW after Net.backward"),
-              as_float_array(lin.db, what="Linear.db after Net.backward")) for lin in linears]
+    after = _("{name} after Net.backward")
+    grads = [(as_float_array(lin.dW, what=after.format(name="Linear.dW")),
+              as_float_array(lin.db, what=after.format(name="Linear.db"))) for lin in linears]
     lr = 0.05
     net.update(lr)
     for i, (lin, (W, b), (dW, db)) in enumerate(zip(linears, weights, grads), 1):
         if dW.shape != W.shape or db.size != b.size:
-            raise CheckFailed(f"Linear layer {i}: dW {dW.shape} or db {db.shape} does not have "
-                              f"the shape of W {W.shape} or b {b.shape}")
-        what = f"{describe(SPEC_TANH)}.update(lr={lr}): Linear layer {i}"
-        check_array(lin.W, W - lr * dW, what=what + ", W afterwards", **TOL)
-        check_array(lin.b, b - lr * db.reshape(b.shape), what=what + ", b afterwards", **TOL)
+            raise CheckFailed(_("Linear layer {i}: dW {dW} or db {db} does not have the shape "
+                                "of W {W} or b {b}").format(i=i, dW=dW.shape, db=db.shape,
+                                                            W=W.shape, b=b.shape))
+        what = _("{call}: Linear layer {i}").format(
+            call=f"{describe(SPEC_TANH)}.update(lr={lr})", i=i)
+        check_array(lin.W, W - lr * dW, what=_("{what}: {name} afterwards").format(
+            what=what, name="W"), **TOL)
+        check_array(lin.b, b - lr * db.reshape(b.shape), what=_("{what}: {name} afterwards")
+                    .format(what=what, name="b"), **TOL)
 
 
 @pytest.mark.points(2)
@@ -144,12 +152,14 @@ def test_train_epoch(student, reference, rng):
         else:                  # the defaults: the lesson's loss, batch_size=4, lr=0.1
             student.train_epoch(net, x, y)
         reference.train_epoch(ref, x, y, loss=reference.CrossEntropyLoss(), **kwargs)
-        args = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "default batch_size and lr"
+        args = (", ".join(f"{k}={v}" for k, v in kwargs.items())
+                or _("default batch_size and lr"))
         for i, (lin, rl) in enumerate(zip(linears, ref_linears), 1):
-            what = f"train_epoch(net, x, y, {args}): Linear layer {i}"
-            check_array(lin.W, rl.W, what=what + ", W afterwards",
+            what = _("{call}: Linear layer {i}").format(call=f"train_epoch(net, x, y, {args})", i=i)
+            check_array(lin.W, rl.W, what=_("{what}: {name} afterwards").format(what=what, name="W"),
                         inputs=f"{describe(spec)}, x: {x.shape}", rtol=1e-6, atol=1e-9)
-            check_array(lin.b, rl.b.reshape(1, -1), what=what + ", b afterwards",
+            check_array(lin.b, rl.b.reshape(1, -1),
+                        what=_("{what}: {name} afterwards").format(what=what, name="b"),
                         inputs=f"{describe(spec)}, x: {x.shape}", rtol=1e-6, atol=1e-9)
 
 
@@ -157,13 +167,16 @@ def test_train_epoch(student, reference, rng):
 def test_get_loss_acc(student, reference, rng):
     """get_loss_acc(net, x, y) returns (loss, accuracy)"""
     weights = random_weights(rng, SPEC_TANH)
-    net, _ = build(student, SPEC_TANH, weights)
-    ref, _ = build(reference, SPEC_TANH, weights)
+    net, _linears = build(student, SPEC_TANH, weights)
+    ref, _ref_linears = build(reference, SPEC_TANH, weights)
     x, y = rng.normal(size=(20, 4)), rng.integers(0, 3, size=20)
     got = student.get_loss_acc(net, x, y)
     loss, acc = reference.get_loss_acc(ref, x, y)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CheckFailed("get_loss_acc(net, x, y): expected a tuple (loss, accuracy)")
-    check_scalar(got[0], loss, what="get_loss_acc(net, x, y): the loss", rtol=1e-9, atol=1e-12)
-    check_scalar(got[1], acc, what="get_loss_acc(net, x, y): the accuracy (a fraction in [0, 1])",
+        raise CheckFailed(_("{call}: expected a tuple (loss, accuracy)").format(
+            call="get_loss_acc(net, x, y)"))
+    check_scalar(got[0], loss, what=_("{call}: the loss").format(call="get_loss_acc(net, x, y)"),
+                 rtol=1e-9, atol=1e-12)
+    check_scalar(got[1], acc, what=_("{call}: the accuracy (a fraction in [0, 1])").format(
+        call="get_loss_acc(net, x, y)"),
                  rtol=1e-9, atol=1e-12)

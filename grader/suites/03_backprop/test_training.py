@@ -11,6 +11,7 @@ import pytest
 
 from grader.checks import award_tiers
 from grader.checks.gradient import as_float_array
+from grader.i18n import _
 
 # Settings of the run, shared with calibrate.py.
 HIDDEN, EPOCHS, BATCH_SIZE, LR, NOISE, N_TRAIN, N_TEST = 24, 100, 8, 0.2, 0.15, 300, 300
@@ -47,7 +48,7 @@ def train_moons(module, reseed, rng):
     for layer in (module.Linear(2, HIDDEN), module.Tanh(), module.Linear(HIDDEN, 2),
                   module.Softmax()):
         net.add(layer)
-    for _ in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         module.train_epoch(net, x_train, y_train, batch_size=BATCH_SIZE, lr=LR)
     p = as_float_array(net.forward(x_test), what="net.forward(x_test) after training",
                        shape=(N_TEST, 2))
@@ -56,7 +57,7 @@ def train_moons(module, reseed, rng):
 
 def best_of_trials(module, reseed, rng):
     """The best test accuracy of TRIALS trainings, each on fresh moons with its own seed."""
-    return max(train_moons(module, reseed, rng) for _ in range(TRIALS))
+    return max(train_moons(module, reseed, rng) for _trial in range(TRIALS))
 
 
 @pytest.mark.points(3)
@@ -65,6 +66,8 @@ def test_two_moons(student, rng, credit):
     """A 2-layer Tanh net trained with train_epoch separates the two moons"""
     accuracy = best_of_trials(student, student.reseed, rng)
     award_tiers(credit, accuracy, TIERS,
-                what=f"Net(Linear(2, {HIDDEN}), Tanh(), Linear({HIDDEN}, 2), Softmax()) after "
-                     f"{EPOCHS} epochs of train_epoch(batch_size={BATCH_SIZE}, lr={LR}) on "
-                     f"{N_TRAIN} two-moons points (the better of {TRIALS} trainings)")
+                what=_("{net} after {epochs} epochs of {call} on {n} two-moons points (the "
+                       "better of {trials} trainings)").format(
+                    net=f"Net(Linear(2, {HIDDEN}), Tanh(), Linear({HIDDEN}, 2), Softmax())",
+                    epochs=EPOCHS, call=f"train_epoch(batch_size={BATCH_SIZE}, lr={LR})",
+                    n=N_TRAIN, trials=TRIALS))

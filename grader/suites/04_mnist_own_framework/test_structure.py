@@ -8,6 +8,7 @@ import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, check_array, expect_exception
 from grader.checks.gradient import as_float_array
+from grader.i18n import _
 
 ACTIVATION_CLASS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
 FUNCTIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
@@ -37,7 +38,8 @@ def inspect(net, what):
     """The layers of the student's net as (class name, handle)."""
     layers = net.layers
     if not isinstance(layers, list):
-        raise InvalidOutput(f"{what}: net.layers should be the list of the net's layers")
+        raise InvalidOutput(_("{what}: net.layers should be the list of the net's layers")
+                            .format(what=what))
     return [(getattr(layer, "type_name", type(layer).__name__), layer) for layer in layers]
 
 
@@ -45,9 +47,11 @@ def parameters(layer, nin, nout, what):
     W = as_float_array(layer.W, what=f"{what}: W")
     b = as_float_array(layer.b, what=f"{what}: b")
     if W.shape != (nout, nin):
-        raise CheckFailed(f"{what}: W has shape {W.shape}, expected ({nout}, {nin})")
+        raise CheckFailed(_("{what}: {name} has shape {got}, expected {expected}").format(
+            what=what, name="W", got=W.shape, expected=(nout, nin)))
     if b.size != nout:
-        raise CheckFailed(f"{what}: b has shape {b.shape}, expected (1, {nout})")
+        raise CheckFailed(_("{what}: {name} has shape {got}, expected {expected}").format(
+            what=what, name="b", got=b.shape, expected=(1, nout)))
     return W, b.reshape(1, nout)
 
 
@@ -56,14 +60,14 @@ def check_structure(student, rng, depth, hidden, activation):
     spec = expected_layers(depth, hidden, activation)
     net = student.build_net(depth, hidden_size=hidden, activation=activation)
     layers = inspect(net, call)
-    got = [name for name, _ in layers]
+    got = [name for name, _layer in layers]
     want = [s[0] for s in spec]
     if got != want:
-        raise CheckFailed(f"{call}: the layers are {', '.join(got) or 'none'}; expected "
-                          f"{describe(spec)}")
+        raise CheckFailed(_("{call}: the layers are {got}; expected {expected}").format(
+            call=call, got=", ".join(got) or _("none"), expected=describe(spec)))
     x = rng.uniform(0, 1, size=(6, 784))
     h = x
-    for s, (_, layer) in zip(spec, layers):
+    for s, (_name, layer) in zip(spec, layers):
         if s[0] == "Linear":
             W, b = parameters(layer, s[1], s[2], f"{call}: {describe([s])}")
             h = h @ W.T + b
@@ -72,7 +76,7 @@ def check_structure(student, rng, depth, hidden, activation):
         else:
             h = FUNCTIONS[activation](h)
     check_array(net.forward(x), h, what=f"{call}: net.forward(x)",
-                inputs="x: (6, 784) float64 in [0, 1] (compared with the layers' own weights)",
+                inputs=_("x: (6, 784) float64 in [0, 1] (compared with the layers' own weights)"),
                 rtol=1e-7, atol=1e-10, sums_to_one_axis=1)
 
 
@@ -105,7 +109,8 @@ def test_predict(student, rng):
     layers = [layer for name, layer in inspect(net, "build_net(2, hidden_size=16)")
               if name == "Linear"]
     if len(layers) != 2:
-        raise CheckFailed("build_net(2, hidden_size=16) does not have two Linear layers")
+        raise CheckFailed(_("{call} does not have two Linear layers").format(
+            call="build_net(2, hidden_size=16)"))
     W1, b1 = rng.normal(0, 0.1, size=(16, 784)), rng.normal(0, 0.5, size=(1, 16))
     W2, b2 = rng.normal(0, 1.0, size=(10, 16)), rng.normal(0, 0.5, size=(1, 10))
     layers[0].W, layers[0].b, layers[1].W, layers[1].b = W1, b1, W2, b2
@@ -114,11 +119,14 @@ def test_predict(student, rng):
     got = student.predict(net, X)
     if type(got) is not np.ndarray or got.shape != (50,) or got.dtype.kind not in "iu":
         shape = getattr(got, "shape", None)
-        raise InvalidOutput("predict(net, X): expected an integer array of shape (50,), got "
-                            + (f"{got.dtype} of shape {shape}" if shape is not None
-                               else type(got).__name__))
+        raise InvalidOutput(_("{what}: expected an integer array of shape ({n},), got {got}")
+                            .format(what="predict(net, X)", n=50,
+                                    got=_("{kind} of shape {shape}").format(kind=got.dtype,
+                                                                            shape=shape)
+                                    if shape is not None else type(got).__name__))
     wrong = np.flatnonzero(got != want)
     if wrong.size:
-        raise CheckFailed(f"predict(net, X) for X: (50, 784) float64, a 2-layer net with weights "
-                          f"set by the grader: {wrong.size} of 50 labels are not the argmax of "
-                          f"the net's output (the first at row {int(wrong[0])})")
+        raise CheckFailed(_("{call} for X: (50, 784) float64, a 2-layer net with weights set "
+                            "by the grader: {bad} of 50 labels are not the argmax of the net's "
+                            "output (the first at row {row})").format(
+            call="predict(net, X)", bad=wrong.size, row=int(wrong[0])))

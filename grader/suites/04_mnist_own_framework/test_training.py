@@ -13,6 +13,7 @@ from grader.checks import CheckFailed, InvalidOutput, award_tiers, close
 from grader.checks.gradient import as_float
 from grader.checks.properties import check_output
 from grader.data import mnist_split, perturb_images
+from grader.i18n import _, num
 
 EPOCHS, LR, BATCH_SIZE, HIDDEN = 5, 0.1, 32, 100
 # Calibration (python calibrate.py, 10 seeds, perturbed test images): reference accuracy
@@ -27,17 +28,21 @@ TIERS = {1: [(0.85, 1.0), (0.80, 0.5)],
 def history_entries(history, epochs, what):
     if not isinstance(history, (list, tuple)) or len(history) != epochs:
         n = len(history) if isinstance(history, (list, tuple)) else type(history).__name__
-        raise InvalidOutput(f"{what}: expected a list of {epochs} (loss, accuracy) pairs, one "
-                            f"per epoch, got {n}")
+        raise InvalidOutput(_("{what}: expected a list of {epochs} (loss, accuracy) pairs, one "
+                              "per epoch, got {got}").format(what=what, epochs=epochs, got=n))
     out = []
     for i, entry in enumerate(history):
         if not isinstance(entry, (list, tuple)) or len(entry) != 2:
-            raise InvalidOutput(f"{what}: entry {i} should be a (train_loss, train_accuracy) pair")
-        loss = as_float(entry[0], what=f"{what}: the loss of epoch {i + 1}")
-        acc = as_float(entry[1], what=f"{what}: the accuracy of epoch {i + 1}")
+            raise InvalidOutput(_("{what}: entry {i} should be a (train_loss, train_accuracy) "
+                                  "pair").format(what=what, i=i))
+        loss = as_float(entry[0], what=_("{what}: the loss of epoch {epoch}").format(
+            what=what, epoch=i + 1))
+        acc = as_float(entry[1], what=_("{what}: the accuracy of epoch {epoch}").format(
+            what=what, epoch=i + 1))
         if not 0.0 <= acc <= 1.0:
-            raise CheckFailed(f"{what}: the accuracy of epoch {i + 1} is {acc:g}; it must be a "
-                              "fraction in [0, 1]")
+            raise CheckFailed(_("{what}: the accuracy of epoch {epoch} is {value}; it must be a "
+                                "fraction in [0, 1]").format(what=what, epoch=i + 1,
+                                                              value=num(acc)))
         out.append((loss, acc))
     return out
 
@@ -53,10 +58,10 @@ def train_and_predict(module, reseed, seed, depth, perturbation):
                            batch_size=BATCH_SIZE)
     pred = module.predict(net, perturb_images(split.x_test, perturbation))
     if type(pred) is not np.ndarray or pred.shape != split.y_test.shape or pred.dtype.kind not in "iu":
-        raise InvalidOutput(f"predict(net, x_test): expected an integer array of shape "
-                            f"{split.y_test.shape}, got "
-                            + (f"{pred.dtype} {pred.shape}" if isinstance(pred, np.ndarray)
-                               else type(pred).__name__))
+        raise InvalidOutput(_("{what}: expected an integer array of shape ({n},), got {got}")
+                            .format(what="predict(net, x_test)", n=len(split.y_test),
+                                    got=f"{pred.dtype} {pred.shape}"
+                                    if isinstance(pred, np.ndarray) else type(pred).__name__))
     return pred, split.y_test, history
 
 
@@ -69,8 +74,9 @@ def test_mnist_accuracy(student, rng, credit, depth):
                                               int(rng.integers(0, 2**31)), depth, rng)
     history_entries(history, EPOCHS, f"train(net, X, y, epochs={EPOCHS})")
     award_tiers(credit, float(np.mean(pred == y_test)), TIERS[depth],
-                what=f"build_net({depth}) trained with train(net, X, y, epochs={EPOCHS}, "
-                     f"lr={LR}, batch_size={BATCH_SIZE}) on 4000 MNIST digits")
+                what=_("{net} trained with {call} on 4000 MNIST digits").format(
+                    net=f"build_net({depth})",
+                    call=f"train(net, X, y, epochs={EPOCHS}, lr={LR}, batch_size={BATCH_SIZE})"))
 
 
 def loss_acc(net, x, y, what):
@@ -78,7 +84,8 @@ def loss_acc(net, x, y, what):
     these inputs (net.forward), computed here."""
     p = check_output(net.forward(x), (len(x), 10), what=f"{what}: net.forward(X)")
     if not close(p.sum(axis=1), np.ones(len(x)), atol=1e-6) or p.min() < 0:
-        raise CheckFailed(f"{what}: net.forward(X) should give probabilities (a final Softmax)")
+        raise CheckFailed(_("{what}: net.forward(X) should give probabilities (a final "
+                            "Softmax)").format(what=what))
     loss = float(-np.mean(np.log(np.maximum(p[np.arange(len(y)), y], 1e-300))))
     return loss, float(np.mean(p.argmax(axis=1) == y))
 
@@ -93,40 +100,43 @@ def test_train_history(student, rng):
     student.reseed(int(rng.integers(0, 2**31)))
     net = student.build_net(1)
     what = "train(net, X, y, epochs=3, lr=0.1, batch_size=20)"
-    before, _ = loss_acc(net, X, y, what)
+    before, _acc = loss_acc(net, X, y, what)
     history = history_entries(student.train(net, X, y, epochs=3, lr=0.1, batch_size=20), 3,
                               what)
     loss, acc = loss_acc(net, X, y, what)
     if not close(history[-1][0], loss, rtol=1e-6, atol=1e-6) or not close(history[-1][1], acc, atol=1e-9):
-        raise CheckFailed(f"{what}: the last entry of the history is not the loss and accuracy "
-                          "of the trained net on (X, y); record get_loss_acc(net, X, y) after "
-                          "each epoch")
+        raise CheckFailed(_("{what}: the last entry of the history is not the loss and "
+                            "accuracy of the trained net on (X, y); record get_loss_acc(net, X, "
+                            "y) after each epoch").format(what=what))
     if not history[-1][0] < history[0][0]:
-        raise CheckFailed(f"{what}: the training loss did not go down from the first epoch to "
-                          "the last")
+        raise CheckFailed(_("{what}: the training loss did not go down from the first epoch to "
+                            "the last").format(what=what))
     if not loss < before:
-        raise CheckFailed(f"{what}: the net's loss on (X, y) did not go down: train did not "
-                          "change the weights")
+        raise CheckFailed(_("{what}: the net's loss on (X, y) did not go down: train did not "
+                            "change the weights").format(what=what))
 
 
 def train_like_the_reference(student, lab, rng, X, y, lr, batch_size, shuffle_modes):
     """The student's net after train(net, X, y, epochs=2, lr, batch_size) from weights set
     here, against the reference's loop from the same weights and seed: each epoch shuffled
     with np.random.permutation ("shuffled"), or visited in the given order ("in order")."""
-    what = f"train(net, X, y, epochs=2, lr={lr}, batch_size={batch_size}) on {len(X)} digits"
+    what = _("{call} on {n} digits").format(
+        call=f"train(net, X, y, epochs=2, lr={lr}, batch_size={batch_size})", n=len(X))
     weights = [(rng.normal(0, 0.1, size=(8, 784)), np.zeros((1, 8))),
                (rng.normal(0, 0.5, size=(10, 8)), rng.normal(0, 0.1, size=(1, 10)))]
     net = student.build_net(2, hidden_size=8)
     linears = [layer for layer in net.layers if layer.type_name == "Linear"]
     if len(linears) != 2:
-        raise CheckFailed(f"{what}: build_net(2) should hold two Linear layers")
+        raise CheckFailed(_("{what}: build_net(2) should hold two Linear layers").format(
+            what=what))
     for layer, (W, b) in zip(linears, weights):
         layer.W, layer.b = W, b
     seed = int(rng.integers(2**31))
     student.reseed(seed)
     history_entries(student.train(net, X, y, epochs=2, lr=lr, batch_size=batch_size), 2, what)
     probe = rng.uniform(0, 1, size=(16, 784))
-    got = check_output(net.forward(probe), (16, 10), what=f"{what}: net.forward(x) afterwards")
+    got = check_output(net.forward(probe), (16, 10),
+                       what=_("{what}: {name} afterwards").format(what=what, name="net.forward(x)"))
     matches = []
     for mode in shuffle_modes:
         ref = lab.build_net(2, hidden_size=8)
@@ -139,7 +149,7 @@ def train_like_the_reference(student, lab, rng, X, y, lr, batch_size, shuffle_mo
             if mode == "shuffled":
                 lab.train(ref, X, y, epochs=2, lr=lr, batch_size=batch_size)
             else:
-                for _ in range(2):
+                for _epoch in range(2):
                     lab.train_epoch(ref, X, y, batch_size=batch_size, lr=lr)
         finally:
             np.random.set_state(saved)
@@ -158,9 +168,9 @@ def test_train_uses_its_lr_and_batch_size(student, reference_modules, rng):
         what, matches = train_like_the_reference(student, reference_modules["mnist_lab"], rng, X,
                                                  y, lr, batch_size, ("shuffled", "in order"))
         if not matches:
-            raise CheckFailed(f"{what}: the trained net is not the one `epochs` passes of "
-                              f"train_epoch(net, ..., batch_size={batch_size}, lr={lr}) give; "
-                              "pass train's own lr and batch_size on")
+            raise CheckFailed(_("{what}: the trained net is not the one `epochs` passes of "
+                                "{call} give; pass train's own lr and batch_size on").format(
+                what=what, call=f"train_epoch(net, ..., batch_size={batch_size}, lr={lr})"))
 
 
 @pytest.mark.points(0)
@@ -173,6 +183,6 @@ def test_train_shuffles_each_epoch(student, reference_modules, rng):
     what, matches = train_like_the_reference(student, reference_modules["mnist_lab"], rng, X, y,
                                              0.1, 32, ("shuffled",))
     if not matches:
-        raise CheckFailed(f"{what}: the samples were not visited in the order of "
-                          "np.random.permutation(len(X)) each epoch; shuffling every epoch "
-                          "usually trains better")
+        raise CheckFailed(_("{what}: the samples were not visited in the order of "
+                            "np.random.permutation(len(X)) each epoch; shuffling every epoch "
+                            "usually trains better").format(what=what))

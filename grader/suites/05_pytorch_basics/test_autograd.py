@@ -7,6 +7,7 @@ import pytest
 
 from grader.checks import CheckFailed, check_not_mutated, close, describe_input
 from grader.checks.autograd import check_python_float, check_tensor, check_uses_autograd
+from grader.i18n import _, num
 
 
 def analytic_gradient(x):
@@ -31,7 +32,7 @@ def test_gradient_of_expression_matches_the_analytic_gradient(student, rng, dtyp
 def test_gradient_of_expression_leaves_x_unchanged(student, rng):
     """gradient_of_expression leaves its input unchanged"""
     x = rng.normal(size=(4, 3))
-    _, args = student.call_returning_args("gradient_of_expression", x)
+    _result, args = student.call_returning_args("gradient_of_expression", x)
     check_not_mutated(x, args[0], what="gradient_of_expression(x)", argname="x")
     check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
                  what="gradient_of_expression(x)", inputs=describe_input("x", x),
@@ -57,8 +58,8 @@ def line_data(rng, n=60):
 
 def check_pair(got, what):
     if type(got) is not tuple or len(got) != 2:
-        raise CheckFailed(f"{what}: expected a tuple (w, b) of two floats, got "
-                          f"{type(got).__name__}")
+        raise CheckFailed(_("{what}: expected a tuple (w, b) of two floats, got {got}").format(
+            what=what, got=type(got).__name__))
     return (check_python_float(got[0], what=f"{what}: w"),
             check_python_float(got[1], what=f"{what}: b"))
 
@@ -66,15 +67,16 @@ def check_pair(got, what):
 @pytest.mark.points(2)
 def test_fit_line_finds_the_least_squares_line(student, rng):
     """fit_line with its defaults reaches the least-squares line"""
-    for _ in range(2):
+    for _case in range(2):
         x, y = line_data(rng)
         w, b = check_pair(student.fit_line(x, y), "fit_line(x, y)")
         w_ls, b_ls = np.polyfit(x, y, 1)
         # 200 steps of lr 0.1 on x in [-1, 1] get within about 1e-5 of the optimum
         if not close([w, b], [w_ls, b_ls], atol=2e-3):
             err = max(abs(w - w_ls), abs(b - b_ls))
-            raise CheckFailed(f"fit_line(x, y) with 60 points x in [-1, 1] and y = w x + b + "
-                              f"noise: (w, b) is {err:.3g} away from the least-squares line")
+            raise CheckFailed(_("{call} with 60 points x in [-1, 1] and y = w x + b + noise: "
+                                "(w, b) is {err} away from the least-squares line").format(
+                call="fit_line(x, y)", err=num(err, ".3g")))
 
 
 @pytest.mark.points(2)
@@ -86,6 +88,7 @@ def test_fit_line_takes_the_gradient_steps(student, reference, rng):
         got = check_pair(student.fit_line(x, y, epochs=epochs, lr=lr), what)
         want = reference.fit_line(x, y, epochs=epochs, lr=lr)
         if not close(got, want, rtol=1e-4, atol=1e-5):
-            raise CheckFailed(f"{what} with 30 points x in [-1, 1]: (w, b) differs from the "
-                              f"result of {epochs} gradient-descent steps on the mean squared "
-                              "error starting at w = b = 0 (zero the gradients after each step)")
+            raise CheckFailed(_("{what} with 30 points x in [-1, 1]: (w, b) differs from the "
+                                "result of {epochs} gradient-descent steps on the mean squared "
+                                "error starting at w = b = 0 (zero the gradients after each "
+                                "step)").format(what=what, epochs=epochs))

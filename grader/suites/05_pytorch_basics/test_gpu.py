@@ -15,6 +15,7 @@ from grader.checks import CheckFailed, close
 from grader.checks.autograd import check_forward_log, check_python_float, check_tensor
 from grader.checks.gpu import check_no_context_yet, check_used_gpu
 from grader.data import mnist_split
+from grader.i18n import _, num
 
 # Same seed, same initial weights, same batches, no dropout: CPU and GPU differ only by
 # floating-point summation order (TF32 is off for matmul by default and the worker asks for
@@ -41,8 +42,8 @@ def test_get_device_finds_the_gpu(student):
     """get_device() returns cuda on this GPU machine (no faked probes)"""
     device = student.get_device()
     if getattr(device, "type_name", None) != "device" or device.type != "cuda":
-        raise CheckFailed("get_device() on a machine with a CUDA GPU: expected "
-                          "torch.device('cuda')")
+        raise CheckFailed(_("{call} on a machine with a CUDA GPU: expected {expected}").format(
+            call="get_device()", expected="torch.device('cuda')"))
 
 
 @pytest.mark.gpu
@@ -71,10 +72,11 @@ def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
         runs[device] = (np.asarray(history, dtype=np.float64),
                         float(np.mean(np.argmax(logits, axis=1) == split.y_test)), what)
     what = runs["cuda"][2]
-    devices = {p.device.split(":")[0] for _, p in cuda_model.model_state()["parameters"]}
+    devices = {p.device.split(":")[0] for _name, p in cuda_model.model_state()["parameters"]}
     if devices != {"cuda"}:
-        raise CheckFailed(f"{what}: after training the parameters are on {sorted(devices)}")
-    (h_cpu, acc_cpu, _), (h_gpu, acc_gpu, _) = runs["cpu"], runs["cuda"]
+        raise CheckFailed(_("{what}: after training the parameters are on {devices}").format(
+            what=what, devices=sorted(devices)))
+    (h_cpu, acc_cpu, _cpu), (h_gpu, acc_gpu, _gpu) = runs["cpu"], runs["cuda"]
     # evaluate and predict move what they are given (here a model on the CPU) to the device
     student.reseed(init)
     model = student.MLP(784, [64], 10)
@@ -82,23 +84,28 @@ def test_training_on_cuda_matches_cpu_and_uses_the_gpu(student, rng):
     want = logits.argmax(axis=1)
     for name, args in (("evaluate", (model, split.x_test, split.y_test)),
                        ("predict", (model, split.x_test))):
-        what = f"{name}(model on the CPU, X, ..., device='cuda')"
+        what = _("{name}(model on the CPU, X, ..., device='cuda')").format(name=name)
         got = getattr(student, name)(*args, device="cuda")
         if name == "evaluate":
             got = check_python_float(got, what=what)
             if not close(got, float(np.mean(want == split.y_test)), atol=ACCURACY_ATOL):
-                raise CheckFailed(f"{what}: accuracy {got:.4f}, not that of the model's logits")
+                raise CheckFailed(_("{what}: accuracy {value}, not that of the model's "
+                                    "logits").format(what=what, value=num(got, ".4f")))
         else:
             if not isinstance(got, np.ndarray) or got.shape != want.shape:
-                raise CheckFailed(f"{what}: expected a numpy array of {len(want)} labels "
-                                  "(use .cpu().numpy())")
+                raise CheckFailed(_("{what}: expected a numpy array of {n} labels (use "
+                                    ".cpu().numpy())").format(what=what, n=len(want)))
             # the GPU's float rounding may flip a near-tie: allow a few rows in a thousand
             if np.mean(got != want) > 0.005:
-                raise CheckFailed(f"{what}: {np.mean(got != want):.1%} of the labels are not "
-                                  "those of the largest logits")
+                raise CheckFailed(_("{what}: {share} of the labels are not those of the "
+                                    "largest logits").format(
+                    what=what, share=num(float(np.mean(got != want)), ".1%")))
     if not close(h_gpu, h_cpu, rtol=LOSS_RTOL):
-        raise CheckFailed(f"{what}: the losses per epoch differ from the CPU run by more than "
-                          f"{LOSS_RTOL:.0%} (same seed and initial weights)")
+        raise CheckFailed(_("{what}: the losses per epoch differ from the CPU run by more than "
+                            "{tolerance} (same seed and initial weights)").format(
+            what=what, tolerance=num(LOSS_RTOL, ".0%")))
     if not close(acc_gpu, acc_cpu, atol=ACCURACY_ATOL):
-        raise CheckFailed(f"{what}: test accuracy {acc_gpu:.4f} on the GPU, {acc_cpu:.4f} on "
-                          f"the CPU: more than {ACCURACY_ATOL} apart")
+        raise CheckFailed(_("{what}: test accuracy {gpu} on the GPU, {cpu} on the CPU: more "
+                            "than {tolerance} apart").format(
+            what=what, gpu=num(acc_gpu, ".4f"), cpu=num(acc_cpu, ".4f"),
+            tolerance=num(ACCURACY_ATOL)))

@@ -8,6 +8,7 @@ import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, check_array, close, differ, expect_exception
 from grader.sandbox.harness.wire import TensorData
+from grader.i18n import _
 
 ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
                "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
@@ -28,7 +29,8 @@ def parameters(model, what):
     out = []
     for name, p in state["parameters"]:
         if not isinstance(p, TensorData):
-            raise InvalidOutput(f"{what}: parameter {name} is not a tensor")
+            raise InvalidOutput(_("{what}: parameter {name} is not a tensor").format(
+                what=what, name=name))
         out.append(p.array.astype(np.float64))
     return out
 
@@ -40,13 +42,15 @@ def check_structure(model, n_in, hidden, n_out, what, rng, activation="relu"):
     got = [tuple(p.shape) for p in params]
     want = expected_shapes(n_in, hidden, n_out)
     if got != want:
-        raise CheckFailed(f"{what}: its parameters (in the order the layers were created) "
-                          f"have shapes {got}; expected {want}: one nn.Linear per layer, "
-                          "weight (out, in) then bias (out,)")
+        raise CheckFailed(_("{what}: its parameters (in the order the layers were created) "
+                            "have shapes {got}; expected {expected}: one nn.Linear per layer, "
+                            "weight (out, in) then bias (out,)").format(what=what, got=got,
+                                                                         expected=want))
     # a wide spread of inputs, so that every activation is driven into its non-linear part
     x = rng.normal(0, 3, size=(9, n_in)).astype(np.float32)
     check_array(model.model_outputs(x), forward(params, x, activation).astype(np.float32),
-                what=f"the logits of {what} in eval mode", inputs=f"x: {x.shape} float32",
+                what=_("the logits of {what} in eval mode").format(what=what),
+                inputs=f"x: {x.shape} float32",
                 rtol=1e-4, atol=1e-5)
     return params
 
@@ -96,14 +100,15 @@ def test_mlp_dropout_only_in_training_mode(student, rng):
     params = check_structure(model, 20, [64, 64], 5, what, rng)
     first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
     if not differ(first, second, rtol=1e-6, atol=1e-7):
-        raise CheckFailed(f"{what}: two forward passes in training mode gave the same logits; "
-                          "dropout should drop a random half of the hidden units each time")
+        raise CheckFailed(_("{what}: two forward passes in training mode gave the same "
+                            "logits; dropout should drop a random half of the hidden units each "
+                            "time").format(what=what))
     check_array(model.model_outputs(x), forward(params, x, "relu").astype(np.float32),
-                what=f"the logits of {what} in eval mode (dropout off)",
+                what=_("the logits of {what} in eval mode (dropout off)").format(what=what),
                 inputs=f"x: {x.shape} float32", rtol=1e-4, atol=1e-5)
     what = "MLP(20, [64, 64], 5) (dropout=0.0)"
     model = student.MLP(20, [64, 64], 5)
     first, second = model.model_outputs(x, training=True), model.model_outputs(x, training=True)
     if not close(first, second, rtol=1e-6, atol=1e-7):
-        raise CheckFailed(f"{what}: two forward passes in training mode gave different logits; "
-                          "with dropout=0.0 nothing may be dropped")
+        raise CheckFailed(_("{what}: two forward passes in training mode gave different "
+                            "logits; with dropout=0.0 nothing may be dropped").format(what=what))

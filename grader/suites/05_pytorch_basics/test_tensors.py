@@ -10,6 +10,7 @@ import pytest
 from grader.checks import CheckFailed, InvalidOutput, describe_input
 from grader.checks.autograd import check_tensor
 from grader.sandbox.proxy import RemoteObject
+from grader.i18n import _
 
 
 @pytest.mark.points(2)
@@ -38,13 +39,16 @@ def test_to_tensor_on_the_given_device(student, rng):
                          ids=["cuda+mps", "cuda", "mps", "none"])
 def test_get_device_prefers_cuda_then_mps_then_cpu(student, cuda, mps, expected):
     """get_device prefers cuda, then mps, then cpu"""
-    what = (f"get_device() where torch.cuda.is_available() is {cuda} and "
-            f"torch.backends.mps.is_available() is {mps}")
+    what = _("{call} where {cuda_check} is {cuda} and {mps_check} is {mps}").format(
+        call="get_device()", cuda_check="torch.cuda.is_available()", cuda=cuda,
+        mps_check="torch.backends.mps.is_available()", mps=mps)
     device = student.call_with_fake_devices("get_device", cuda=cuda, mps=mps)
     if not isinstance(device, RemoteObject) or device.type_name != "device":
-        got = f"the {type(device).__name__} {device!r}" if isinstance(device, str) else \
-            f"a {getattr(device, 'type_name', type(device).__name__)}"
-        raise InvalidOutput(f"{what}: expected a torch.device, got {got}; return "
-                            "torch.device(...)")
+        got = (_("the {type} {value}").format(type=type(device).__name__, value=repr(device))
+               if isinstance(device, str) else
+               _("a {type}").format(type=getattr(device, "type_name", type(device).__name__)))
+        raise InvalidOutput(_("{what}: expected a torch.device, got {got}; return "
+                              "torch.device(...)").format(what=what, got=got))
     if device.type != expected:
-        raise CheckFailed(f"{what}: got device type {device.type!r}, expected {expected!r}")
+        raise CheckFailed(_("{what}: got device type {got}, expected {expected}").format(
+            what=what, got=repr(device.type), expected=repr(expected)))

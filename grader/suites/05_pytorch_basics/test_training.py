@@ -23,6 +23,7 @@ from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, 
 from grader.checks.autograd import check_forward_log, check_python_float
 from grader.data import mnist_split, perturb_images
 from grader.sandbox.harness.wire import TensorData
+from grader.i18n import N_, _, num
 
 # Settings of the run, shared with calibrate.py.
 SPLIT_SEED, HIDDEN, DROPOUT, EPOCHS, LR, BATCH_SIZE = 0, [64], 0.2, 3, 1e-3, 32
@@ -31,8 +32,13 @@ SPLIT_SEED, HIDDEN, DROPOUT, EPOCHS, LR, BATCH_SIZE = 0, [64], 0.2, 3, 1e-3, 32
 # 0.855 (margin 0.028 below the minimum), half at 0.825. Forgetting zero_grad gives 0.785 on
 # average (max 0.802 over 3 seeds): below both tiers.
 TIERS = [(0.855, 1.0), (0.825, 0.5)]
-WHAT = (f"MLP(784, {HIDDEN}, 10, dropout={DROPOUT}) trained with train(model, X, y, "
-        f"epochs={EPOCHS}, lr={LR}, batch_size={BATCH_SIZE}, device='cpu') on 4000 MNIST digits")
+WHAT = N_("{net} trained with {call} on 4000 MNIST digits")
+
+
+def mnist_what() -> str:
+    return _(WHAT).format(net=f"MLP(784, {HIDDEN}, 10, dropout={DROPOUT})",
+                          call=f"train(model, X, y, epochs={EPOCHS}, lr={LR}, "
+                               f"batch_size={BATCH_SIZE}, device='cpu')")
 # The model of known architecture for the reproduced training runs: no bias before the
 # BatchNorm (its gradient is zero, and Adam would turn the rounding noise of a zero gradient
 # into full steps of random sign).
@@ -61,7 +67,8 @@ def train_mnist(student, seed) -> Trained:
     student.reseed(seed)
     model = student.MLP(784, HIDDEN, 10, dropout=DROPOUT)
     x, y = split.x_train[:1000], split.y_train[:1000]
-    before = cross_entropy(logits_of(model, x, f"MLP(784, {HIDDEN}, 10) before training"), y)
+    before = cross_entropy(logits_of(model, x, _("{net} before training").format(
+        net=f"MLP(784, {HIDDEN}, 10)")), y)
     history = student.train(model, split.x_train, split.y_train, epochs=EPOCHS, lr=LR,
                             batch_size=BATCH_SIZE, device="cpu", seed=seed % 1000)
     return Trained(model, history, before, *split)
@@ -83,20 +90,22 @@ def cross_entropy(logits, y):
 def logits_of(model, x, what):
     got = model.model_outputs(x)
     if not isinstance(got, np.ndarray) or got.shape != (len(x), 10):
-        raise InvalidOutput(f"{what}: expected logits of shape {(len(x), 10)}, got "
-                            f"{getattr(got, 'shape', type(got).__name__)}")
+        raise InvalidOutput(_("{what}: expected logits of shape {shape}, got {got}").format(
+            what=what, shape=(len(x), 10), got=getattr(got, "shape", type(got).__name__)))
     if not np.isfinite(got).all():
-        raise InvalidOutput(f"{what}: the logits contain NaN or inf")
+        raise InvalidOutput(_("{what}: the logits contain NaN or inf").format(what=what))
     return got
 
 
 def check_history(history, epochs, what):
     if type(history) is not list or len(history) != epochs:
         n = len(history) if isinstance(history, (list, tuple)) else None
-        raise InvalidOutput(f"{what}: expected a list of {epochs} losses (one per epoch), got "
-                            f"{type(history).__name__}" + (f" of length {n}" if n is not None else ""))
-    return [check_python_float(v, what=f"{what}: the loss of epoch {i + 1}")
-            for i, v in enumerate(history)]
+        got = (_("{type} of length {n}").format(type=type(history).__name__, n=n)
+               if n is not None else type(history).__name__)
+        raise InvalidOutput(_("{what}: expected a list of {epochs} losses (one per epoch), got "
+                              "{got}").format(what=what, epochs=epochs, got=got))
+    return [check_python_float(v, what=_("{what}: the loss of epoch {epoch}").format(
+        what=what, epoch=i + 1)) for i, v in enumerate(history)]
 
 
 @pytest.mark.points(2)
@@ -104,15 +113,17 @@ def check_history(history, epochs, what):
 def test_train_returns_a_decreasing_loss_per_epoch(student, rng, worker_cache):
     """train returns one mean loss per epoch, and the model's loss really decreases"""
     t = trained(student, rng, worker_cache)
-    losses = check_history(t.history, EPOCHS, WHAT)
+    losses = check_history(t.history, EPOCHS, mnist_what())
     if not losses[-1] < losses[0]:
-        raise CheckFailed(f"{WHAT}: the loss did not decrease (epoch 1: {losses[0]:.4g}, "
-                          f"epoch {EPOCHS}: {losses[-1]:.4g})")
+        raise CheckFailed(_("{what}: the loss did not decrease (epoch 1: {first}, epoch {last}: "
+                            "{final})").format(what=mnist_what(), first=num(losses[0], ".4g"),
+                                               last=EPOCHS, final=num(losses[-1], ".4g")))
     x, y = t.x_train[:1000], t.y_train[:1000]
-    after = cross_entropy(logits_of(t.model, x, WHAT), y)
+    after = cross_entropy(logits_of(t.model, x, mnist_what()), y)
     if not after < t.loss_before:
-        raise CheckFailed(f"{WHAT}: the model's cross-entropy on the training digits did not go "
-                          "down; the reported losses decrease, but the weights did not learn")
+        raise CheckFailed(_("{what}: the model's cross-entropy on the training digits did not "
+                            "go down; the reported losses decrease, but the weights did not "
+                            "learn").format(what=mnist_what()))
 
 
 def probe_state(rng, spec) -> dict:
@@ -176,13 +187,19 @@ def check_reproduced(student, reference, rng, *, eval_first, what):
     check_history(student.train(model, x, y, **kwargs), 3, what)
     want = reproduce(reference, PROBE_SPEC, state, x, y, probe, eval_first=eval_first, **kwargs)
     got = model.model_outputs(probe)
-    check_array(got, want, what=f"{what}: the model's outputs afterwards", rtol=1e-4, atol=1e-5,
+    check_array(got, want, what=_("{what}: the model's outputs afterwards").format(what=what),
+                rtol=1e-4, atol=1e-5,
                 inputs=f"x: {probe.shape} float32")
 
 
-TRAINING_STEPS = ("(Linear(20, 16, bias=False), BatchNorm1d(16), ReLU(), Linear(16, 4)), "
-                  "weights set by the grader, trained with train(model, X, y, epochs=3, "
-                  "lr=0.01, batch_size=256, device='cpu') on 256 samples: one batch per epoch")
+TRAINING_STEPS = N_("{model}, weights set by the grader, trained with {call} on 256 samples: "
+                    "one batch per epoch")
+
+
+def training_steps() -> str:
+    return _(TRAINING_STEPS).format(
+        model="(Linear(20, 16, bias=False), BatchNorm1d(16), ReLU(), Linear(16, 4))",
+        call="train(model, X, y, epochs=3, lr=0.01, batch_size=256, device='cpu')")
 
 
 @pytest.mark.points(2)
@@ -193,13 +210,14 @@ def test_train_takes_the_training_steps(student, reference, rng):
     # batch's statistics (and updates its running ones) in training mode only, each extra
     # forward pass in training mode moves the running statistics, and Adam's steps depend
     # on lr, zero_grad, the loss and the number of batches and epochs.
-    what = f"a model {TRAINING_STEPS}"
+    what = _("a model {steps}").format(steps=training_steps())
     try:
         check_reproduced(student, reference, rng, eval_first=False, what=what)
     except CheckFailed as exc:
-        raise type(exc)(f"{exc}; the model must end as the reference's loop leaves it: "
-                        "model.train(), then per batch zero_grad, forward, CrossEntropyLoss, "
-                        "backward, Adam step, and no other forward pass in training mode") from None
+        raise type(exc)(_("{problem}; the model must end as the reference's loop leaves it: "
+                          "model.train(), then per batch zero_grad, forward, CrossEntropyLoss, "
+                          "backward, Adam step, and no other forward pass in training "
+                          "mode").format(problem=exc)) from None
 
 
 @pytest.mark.points(2)
@@ -215,17 +233,18 @@ def test_train_reports_the_mean_cross_entropy_of_the_logits(student, rng):
     student.reseed(int(rng.integers(2**31)))
     model = student.MLP(784, [32], 10)
     want = cross_entropy(logits_of(model, x, "MLP(784, [32], 10)"), y)
-    what = ("train(model, X, y, epochs=2, lr=0.0, batch_size=32, device='cpu') on 256 digits "
-            "with pixels in [0, 20] (the weights stay fixed)")
+    what = _("{call} on 256 digits with pixels in [0, 20] (the weights stay fixed)").format(
+        call="train(model, X, y, epochs=2, lr=0.0, batch_size=32, device='cpu')")
     losses = check_history(student.train(model, x, y, epochs=2, lr=0.0, batch_size=32,
                                          device="cpu"), 2, what)
     for epoch, loss in enumerate(losses, 1):
         if not close(loss, want, rtol=1e-4, atol=1e-6):
-            raise CheckFailed(
-                f"{what}: epoch {epoch} reports a loss {abs(loss - want) / want:.2%} away from the "
-                "mean cross-entropy of the model's logits over the 256 samples; report the mean of "
-                "nn.CrossEntropyLoss over all samples of the epoch, on the logits (it applies "
-                "log-softmax itself: no softmax before it)")
+            raise CheckFailed(_(
+                "{what}: epoch {epoch} reports a loss {share} away from the mean cross-entropy of "
+                "the model's logits over the 256 samples; report the mean of nn.CrossEntropyLoss "
+                "over all samples of the epoch, on the logits (it applies log-softmax itself: no "
+                "softmax before it)").format(what=what, epoch=epoch,
+                                             share=num(abs(loss - want) / want, ".2%")))
 
 
 @pytest.mark.points(4)
@@ -233,9 +252,9 @@ def test_train_reports_the_mean_cross_entropy_of_the_logits(student, rng):
 def test_trained_mlp_reaches_the_accuracy_threshold(student, rng, credit, worker_cache):
     """the trained MLP reaches the accuracy threshold on the hidden MNIST test digits"""
     t = trained(student, rng, worker_cache)
-    logits = logits_of(t.model, perturb_images(t.x_test, rng), WHAT)
+    logits = logits_of(t.model, perturb_images(t.x_test, rng), mnist_what())
     accuracy = float(np.mean(logits.argmax(axis=1) == t.y_test))
-    award_tiers(credit, accuracy, TIERS, what=WHAT)
+    award_tiers(credit, accuracy, TIERS, what=mnist_what())
 
 
 def evaluation_set(t):
@@ -243,7 +262,7 @@ def evaluation_set(t):
 
 
 def grads_of(model):
-    return [None if g is None else g.array.copy() for _, g in model.model_state()["grads"]]
+    return [None if g is None else g.array.copy() for _name, g in model.model_state()["grads"]]
 
 
 @pytest.mark.points(2)
@@ -252,7 +271,8 @@ def test_evaluate_uses_eval_mode(student, rng, worker_cache):
     """evaluate uses model.eval(): the accuracy of the logits with dropout off, every time"""
     t = trained(student, rng, worker_cache)
     x, y = evaluation_set(t)
-    what = "evaluate(model, X, y, device='cpu') on 1000 training digits, after training"
+    what = _("{call} on 1000 training digits, after training").format(
+        call="evaluate(model, X, y, device='cpu')")
     want = float(np.mean(logits_of(t.model, x, what).argmax(axis=1) == y))
     t.model.train()          # as left by training: evaluate must switch dropout off itself
     t.model.watch_forward()
@@ -261,10 +281,12 @@ def test_evaluate_uses_eval_mode(student, rng, worker_cache):
     check_forward_log(log, what=what, training=False)
     second = check_python_float(student.evaluate(t.model, x, y, device="cpu"), what=what)
     if not close(first, second, atol=1e-9):
-        raise CheckFailed(f"{what}: two calls gave {first:.4f} and {second:.4f}")
+        raise CheckFailed(_("{what}: two calls gave {first} and {second}").format(
+            what=what, first=num(first, ".4f"), second=num(second, ".4f")))
     if not close(first, want, atol=1e-6):
-        raise CheckFailed(f"{what}: got accuracy {first:.4f}, but the fraction of rows whose "
-                          "largest logit is at the label is different")
+        raise CheckFailed(_("{what}: got accuracy {value}, but the fraction of rows whose "
+                            "largest logit is at the label is different").format(
+            what=what, value=num(first, ".4f")))
 
 
 @pytest.mark.points(0)
@@ -284,8 +306,8 @@ def test_evaluate_runs_without_gradients(student, rng, worker_cache):
     after = grads_of(t.model)
     if any((a is None) != (b is None) or (a is not None and not np.array_equal(a, b))
            for a, b in zip(before, after)):
-        raise CheckFailed(f"{what} changed the parameters' .grad; evaluation must not "
-                          "compute gradients")
+        raise CheckFailed(_("{what} changed the parameters' .grad; evaluation must not compute "
+                            "gradients").format(what=what))
 
 
 @pytest.mark.points(2)
@@ -294,15 +316,15 @@ def test_predict_gives_the_labels_of_the_largest_logits(student, rng, worker_cac
     """predict returns int64 labels, computed in eval mode without gradients"""
     t = trained(student, rng, worker_cache)
     x = t.x_test[:500]
-    what = "predict(model, X, device='cpu') on 500 test digits"
+    what = _("{call} on 500 test digits").format(call="predict(model, X, device='cpu')")
     want = logits_of(t.model, x, what).argmax(axis=1)
     t.model.train()
     t.model.watch_forward()
     got = student.predict(t.model, x, device="cpu")
     log = t.model.forward_log()
     if isinstance(got, TensorData):
-        raise InvalidOutput(f"{what}: expected a numpy array, got a torch tensor (use "
-                            ".cpu().numpy())")
+        raise InvalidOutput(_("{what}: expected a numpy array, got a torch tensor (use "
+                              ".cpu().numpy())").format(what=what))
     check_array(got, want.astype(np.int64), what=what, inputs="X: (500, 784) float32",
                 rtol=0, atol=0)
     check_forward_log(log, what=what, training=False, grad=False)
@@ -316,12 +338,12 @@ def small_set(t, n=256):
 @pytest.mark.deadline(60)
 def test_train_switches_to_training_mode(student, reference, rng):
     """train calls model.train(), also on a model that evaluate left in eval mode"""
-    what = f"a model in eval mode {TRAINING_STEPS}"
+    what = _("a model in eval mode {steps}").format(steps=training_steps())
     try:
         check_reproduced(student, reference, rng, eval_first=True, what=what)
     except CheckFailed as exc:
-        raise type(exc)(f"{exc}; call model.train() in train(): the model may come from "
-                        "evaluate, in eval mode") from None
+        raise type(exc)(_("{problem}; call model.train() in train(): the model may come from "
+                          "evaluate, in eval mode").format(problem=exc)) from None
 
 
 @pytest.mark.points(2)
@@ -336,16 +358,19 @@ def test_device_argument_is_used(student, rng, worker_cache):
     student.reseed(int(rng.integers(2**31)))
     model = student.MLP(784, [16], 10)
     model.watch_forward()
-    what = "train(model, X, y, epochs=1, device='cpu') while a CUDA GPU is available"
+    what = _("{call} while a CUDA GPU is available").format(
+        call="train(model, X, y, epochs=1, device='cpu')")
     history = student.call_with_fake_devices("train", model, x, y, epochs=1, device="cpu",
                                              cuda=True)
     check_history(history, 1, what)
     check_forward_log(model.forward_log(), what=what, device="cpu")
-    devices = {p.device for _, p in model.model_state()["parameters"]}
+    devices = {p.device for _name, p in model.model_state()["parameters"]}
     if devices != {"cpu"}:
-        raise CheckFailed(f"{what}: the model's parameters ended up on {sorted(devices)}")
+        raise CheckFailed(_("{what}: the model's parameters ended up on {devices}").format(
+            what=what, devices=sorted(devices)))
     for name, args in (("evaluate", (model, x, y)), ("predict", (model, x))):
-        what = f"{name}(model, X, ..., device='cpu') while a CUDA GPU is available"
+        what = _("{call} while a CUDA GPU is available").format(
+            call=f"{name}(model, X, ..., device='cpu')")
         model.watch_forward()
         student.call_with_fake_devices(name, *args, device="cpu", cuda=True)
         check_forward_log(model.forward_log(), what=what, device="cpu")
@@ -370,11 +395,13 @@ def test_train_shuffles_with_its_seed(student, rng):
         outputs[run] = model.model_outputs(probe)
     what = "train(model, X, y, epochs=2, batch_size=16, device='cpu', seed=...)"
     if not close(outputs["first"], outputs["again"], rtol=1e-5, atol=1e-6):
-        raise CheckFailed(f"{what}: two runs from the same weights with seed=7 trained "
-                          "different models; shuffle with torch.Generator().manual_seed(seed)")
+        raise CheckFailed(_("{what}: two runs from the same weights with seed=7 trained "
+                            "different models; shuffle with "
+                            "torch.Generator().manual_seed(seed)").format(what=what))
     if not differ(outputs["first"], outputs["other"], rtol=1e-5, atol=1e-6):
-        raise CheckFailed(f"{what}: seed=7 and seed=8 trained the same model; shuffle the "
-                          "batches (shuffle=True) with a generator seeded by `seed`")
+        raise CheckFailed(_("{what}: seed=7 and seed=8 trained the same model; shuffle the "
+                            "batches (shuffle=True) with a generator seeded by `seed`").format(
+            what=what))
 
 
 @pytest.mark.points(1)
@@ -385,18 +412,23 @@ def test_float64_features_and_int32_labels_are_accepted(student, rng):
     y = rng.integers(0, 3, size=64).astype(np.int32)
     student.reseed(int(rng.integers(2**31)))
     model = student.MLP(12, [8], 3)
-    what = "train(model, X, y, epochs=1, device='cpu') with X float64 and y int32"
+    what = _("{call} with X float64 and y int32").format(
+        call="train(model, X, y, epochs=1, device='cpu')")
     check_history(student.train(model, X, y, epochs=1, batch_size=16, device="cpu"), 1, what)
     logits = model.model_outputs(X.astype(np.float32))
     if not isinstance(logits, np.ndarray) or logits.shape != (64, 3) or not np.isfinite(logits).all():
-        raise InvalidOutput(f"{what}: the model's logits afterwards are not finite (64, 3)")
-    what = "evaluate(model, X, y, device='cpu') with X float64 and y int32"
+        raise InvalidOutput(_("{what}: the model's logits afterwards are not finite (64, "
+                              "3)").format(what=what))
+    what = _("{call} with X float64 and y int32").format(
+        call="evaluate(model, X, y, device='cpu')")
     accuracy = check_python_float(student.evaluate(model, X, y, device="cpu"), what=what)
     if not close(accuracy, float(np.mean(logits.argmax(axis=1) == y)), atol=1e-6):
-        raise CheckFailed(f"{what}: not the fraction of rows whose largest logit is at the label")
+        raise CheckFailed(_("{what}: not the fraction of rows whose largest logit is at the "
+                            "label").format(what=what))
     got = student.predict(model, X, device="cpu")
     check_array(got, logits.argmax(axis=1).astype(np.int64),
-                what="predict(model, X, device='cpu') with X float64", inputs="X: (64, 12) float64",
+                what=_("{call} with X float64").format(call="predict(model, X, device='cpu')"),
+                inputs="X: (64, 12) float64",
                 rtol=0, atol=0)
 
 
@@ -409,18 +441,21 @@ def test_device_none_means_get_device(student, rng):
     student.reseed(int(rng.integers(2**31)))
     model = student.MLP(12, [8], 3)
     # no GPU reported, so get_device() is the CPU, whatever the grading machine has
-    what = "train(model, X, y, epochs=1) without a device"
+    what = _("{call} without a device").format(call="train(model, X, y, epochs=1)")
     check_history(student.call_with_fake_devices("train", model, X, y, epochs=1, batch_size=16),
                   1, what)
     logits = model.model_outputs(X)
     if not isinstance(logits, np.ndarray) or logits.shape != (64, 3) or not np.isfinite(logits).all():
-        raise InvalidOutput(f"{what}: the model's logits afterwards are not finite (64, 3)")
-    what = "evaluate(model, X, y) without a device"
+        raise InvalidOutput(_("{what}: the model's logits afterwards are not finite (64, "
+                              "3)").format(what=what))
+    what = _("{call} without a device").format(call="evaluate(model, X, y)")
     accuracy = check_python_float(student.call_with_fake_devices("evaluate", model, X, y),
                                   what=what)
     if not close(accuracy, float(np.mean(logits.argmax(axis=1) == y)), atol=1e-6):
-        raise CheckFailed(f"{what}: not the fraction of rows whose largest logit is at the label")
+        raise CheckFailed(_("{what}: not the fraction of rows whose largest logit is at the "
+                            "label").format(what=what))
     check_array(student.call_with_fake_devices("predict", model, X),
-                logits.argmax(axis=1).astype(np.int64), what="predict(model, X) without a device",
+                logits.argmax(axis=1).astype(np.int64),
+                what=_("{call} without a device").format(call="predict(model, X)"),
                 inputs="X: (64, 12) float32", rtol=0, atol=0)
 

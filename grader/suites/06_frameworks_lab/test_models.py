@@ -7,6 +7,7 @@ import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, differ, expect_exception
 from grader.checks.models import verified_layers
+from grader.i18n import _
 
 CLASSES = {"iris": (4, 3), "mnist": (784, 10)}
 
@@ -15,11 +16,12 @@ def outputs(model, x, what):
     got = model.model_outputs(x)
     n_out = CLASSES["iris" if x.shape[1] == 4 else "mnist"][1]
     if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
-        raise InvalidOutput(f"{what}: for inputs of shape {x.shape} expected outputs of shape "
-                            f"{(len(x), n_out)}, got "
-                            f"{getattr(got, 'shape', type(got).__name__)}")
+        raise InvalidOutput(_("{what}: for inputs of shape {shape} expected outputs of shape "
+                              "{expected}, got {got}").format(
+            what=what, shape=x.shape, expected=(len(x), n_out),
+            got=getattr(got, "shape", type(got).__name__)))
     if not np.isfinite(got).all():
-        raise InvalidOutput(f"{what}: the outputs contain NaN or inf")
+        raise InvalidOutput(_("{what}: the outputs contain NaN or inf").format(what=what))
     return got.astype(np.float64)
 
 
@@ -53,8 +55,9 @@ def test_build_model_has_the_layers_asked_for(student, rng):
         got = parameter_count(student.build_model(problem, hidden), problem, rng, what)
         want = expected_count(problem, hidden)
         if got != want:
-            raise CheckFailed(f"{what}: {got} parameters, expected {want} (a dense layer with "
-                              "bias for each hidden size, then the output layer)")
+            raise CheckFailed(_("{what}: {got} parameters, expected {expected} (a dense layer "
+                                "with bias for each hidden size, then the output layer)").format(
+                what=what, got=got, expected=want))
 
 
 @pytest.mark.points(2)
@@ -72,8 +75,9 @@ def test_hidden_layers_are_not_linear(student, rng):
         # an affine map f satisfies f(a) + f(b) = f(a + b) + f(0) exactly
         scale = max(np.abs(f["a+b"]).max(), np.abs(f["a"]).max(), 1e-6)
         if not differ(f["a"] + f["b"], f["a+b"] + f["0"], atol=1e-3 * scale):
-            raise CheckFailed(f"{what}: the model's outputs are an affine function of its "
-                              "inputs; put an activation such as ReLU after each hidden layer")
+            raise CheckFailed(_("{what}: the model's outputs are an affine function of its "
+                                "inputs; put an activation such as ReLU after each hidden "
+                                "layer").format(what=what))
 
 
 @pytest.mark.points(1)

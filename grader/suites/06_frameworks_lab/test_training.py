@@ -15,6 +15,7 @@ import pytest
 from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close, differ
 from grader.checks.models import check_adam_steps, flat, set_layers, verified_layers
 from grader.data import mnist_split, perturb_images, stratified_split
+from grader.i18n import _, num
 
 # name -> (problem, hidden_layers, epochs, lr, tiers). Shared with calibrate.py, which
 # reproduces the calibration below (reference, 10 seeds, accuracy on the hidden test split,
@@ -51,23 +52,27 @@ def split_of(problem):
 
 
 def describe(name):
-    problem, hidden, epochs, lr, _ = RUNS[name]
+    problem, hidden, epochs, lr, _tiers = RUNS[name]
     n = len(split_of(problem).x_train)
-    return (f"build_model({problem!r}, {hidden}) trained with fit(model, X, y, epochs={epochs}, "
-            f"lr={lr}) on {n} {'flowers' if problem == 'iris' else 'digits'}")
+    text = (_("{net} trained with {call} on {n} flowers") if problem == "iris" else
+            _("{net} trained with {call} on {n} digits"))
+    return text.format(net=f"build_model({problem!r}, {hidden})",
+                       call=f"fit(model, X, y, epochs={epochs}, lr={lr})", n=n)
 
 
 def check_history(history, epochs, what):
     if type(history) not in (list, tuple) or len(history) != epochs:
-        n = f" of length {len(history)}" if type(history) in (list, tuple) else ""
-        raise InvalidOutput(f"{what}: fit should return a list of {epochs} losses (one per "
-                            f"epoch), got {type(history).__name__}{n}")
+        got = (_("{type} of length {n}").format(type=type(history).__name__, n=len(history))
+               if type(history) in (list, tuple) else type(history).__name__)
+        raise InvalidOutput(_("{what}: fit should return a list of {epochs} losses (one per "
+                              "epoch), got {got}").format(what=what, epochs=epochs, got=got))
     values = []
     for i, v in enumerate(history):
         if isinstance(v, np.ndarray) and v.size == 1:
             v = float(v.reshape(()))
         if type(v) not in (int, float) or not np.isfinite(v):
-            raise InvalidOutput(f"{what}: the loss of epoch {i + 1} is not a finite number")
+            raise InvalidOutput(_("{what}: the loss of epoch {epoch} is not a finite "
+                                  "number").format(what=what, epoch=i + 1))
         values.append(float(v))
     return values
 
@@ -78,7 +83,7 @@ def trained(student, rng, worker_cache, name, trial=1):
     seed = int(rng.integers(2**31))
 
     def train():
-        problem, hidden, epochs, lr, _ = RUNS[name]
+        problem, hidden, epochs, lr, _tiers = RUNS[name]
         split = split_of(problem)
         student.reseed(seed)
         model = student.build_model(problem, hidden)
@@ -90,10 +95,10 @@ def trained(student, rng, worker_cache, name, trial=1):
 def outputs(model, x, n_out, what):
     got = model.model_outputs(x)
     if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
-        raise InvalidOutput(f"{what}: expected outputs of shape {(len(x), n_out)}, got "
-                            f"{getattr(got, 'shape', type(got).__name__)}")
+        raise InvalidOutput(_("{what}: expected outputs of shape {expected}, got {got}").format(
+            what=what, expected=(len(x), n_out), got=getattr(got, "shape", type(got).__name__)))
     if not np.isfinite(got).all():
-        raise InvalidOutput(f"{what}: the outputs contain NaN or inf")
+        raise InvalidOutput(_("{what}: the outputs contain NaN or inf").format(what=what))
     return got.astype(np.float64)
 
 
@@ -130,8 +135,9 @@ def test_fit_returns_a_decreasing_loss_per_epoch(student, rng, worker_cache):
     model, history = trained(student, rng, worker_cache, name)
     losses = check_history(history, RUNS[name][2], describe(name))
     if not losses[-1] < losses[0]:
-        raise CheckFailed(f"{describe(name)}: the loss did not decrease (epoch 1: "
-                          f"{losses[0]:.4g}, last epoch: {losses[-1]:.4g})")
+        raise CheckFailed(_("{what}: the loss did not decrease (epoch 1: {first}, last epoch: "
+                            "{final})").format(what=describe(name), first=num(losses[0], ".4g"),
+                                               final=num(losses[-1], ".4g")))
 
 
 def cross_entropy(out, y):
@@ -153,21 +159,23 @@ def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
     x, y = split.x_train[:96], split.y_train[:96]
     student.reseed(int(rng.integers(2**31)))
     model = student.build_model("iris", (16,))
-    what = "fit(build_model('iris', (16,)), X, y, epochs=2, lr=0.0) on 96 flowers"
+    what = _("{call} on 96 flowers").format(
+        call="fit(build_model('iris', (16,)), X, y, epochs=2, lr=0.0)")
     before = outputs(model, x, 3, what)
     losses = check_history(student.fit(model, x, y, 2, 0.0), 2, what)
     after = outputs(model, x, 3, what)
     if not close(after, before, rtol=1e-5, atol=1e-6):
-        raise CheckFailed(f"{what}: the model changed; with lr=0.0 no step may move the "
-                          "weights (pass lr to the optimizer)")
+        raise CheckFailed(_("{what}: the model changed; with lr=0.0 no step may move the "
+                            "weights (pass lr to the optimizer)").format(what=what))
     want = cross_entropy(before, y)
     for epoch, loss in enumerate(losses, 1):
         if not close(loss, want, rtol=1e-3, atol=1e-5):
-            raise CheckFailed(
-                f"{what}: epoch {epoch} reports a loss {abs(loss - want) / want:.2%} away from "
-                "the mean cross-entropy of the model's outputs over the samples; report the "
-                "mean loss of each epoch, and apply softmax at most once (CrossEntropyLoss "
-                "and from_logits=True expect logits)")
+            raise CheckFailed(_(
+                "{what}: epoch {epoch} reports a loss {share} away from the mean cross-entropy of "
+                "the model's outputs over the samples; report the mean loss of each epoch, and "
+                "apply softmax at most once (CrossEntropyLoss and from_logits=True expect "
+                "logits)").format(what=what, epoch=epoch,
+                                  share=num(abs(loss - want) / want, ".2%")))
 
 
 @pytest.mark.points(2)
@@ -175,14 +183,16 @@ def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
 def test_predict_gives_the_class_of_the_largest_output(student, rng, worker_cache):
     """predict returns integer labels: the class with the largest output"""
     name = "iris multi-layer"
-    model, _ = trained(student, rng, worker_cache, name)
+    model, _history = trained(student, rng, worker_cache, name)
     split = iris_split()
-    what = f"predict(model, X) for the model of {describe(name)}"
+    what = _("{call} for the model of {what}").format(call="predict(model, X)",
+                                                      what=describe(name))
     want = outputs(model, split.x_test, 3, what).argmax(axis=1)
     got = student.predict(model, split.x_test)
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
         kind = f"dtype {got.dtype}" if isinstance(got, np.ndarray) else type(got).__name__
-        raise InvalidOutput(f"{what}: expected a numpy array of integer labels, got {kind}")
+        raise InvalidOutput(_("{what}: expected a numpy array of integer labels, got {got}")
+                            .format(what=what, got=kind))
     check_array(got.astype(np.int64), want.astype(np.int64), what=what,
                 inputs=f"X: {split.x_test.shape} float32", rtol=0, atol=0)
 
@@ -191,7 +201,8 @@ def fitted_layers(student, rng, problem, hidden, X, y, epochs, lr, layers=None):
     """A model of build_model(problem, hidden), its weights before fit (set here when
     `layers` is given) and after fit(model, X, y, epochs, lr), each verified against the
     model's outputs; and the outputs on a probe afterwards."""
-    what = f"build_model({problem!r}, {hidden}) trained with fit(model, X, y, {epochs}, {lr})"
+    what = _("{net} trained with {call}").format(net=f"build_model({problem!r}, {hidden})",
+                                                 call=f"fit(model, X, y, {epochs}, {lr})")
     n_in, n_out = (4, 3) if problem == "iris" else (784, 10)
     model = student.build_model(problem, hidden)
     if layers is not None:
@@ -212,8 +223,9 @@ def test_fit_takes_one_step_per_batch_of_32(student, rng):
     for n in (64, 96):
         X = rng.normal(0, 1, size=(n, 4)).astype(np.float32)
         y = rng.integers(0, 3, size=n)
-        what, before, after, _ = fitted_layers(student, rng, "iris", (8,), X, y, 1, 1e-4)
-        check_adam_steps(before, after, 1e-4, n, f"{what} on {n} samples")
+        what, before, after, _out = fitted_layers(student, rng, "iris", (8,), X, y, 1, 1e-4)
+        check_adam_steps(before, after, 1e-4, n, _("{what} on {n} samples").format(what=what,
+                                                                                    n=n))
 
 
 @pytest.mark.points(1)
@@ -224,13 +236,14 @@ def test_fit_shuffles_the_batches(student, rng):
     y = rng.integers(0, 3, size=64)
     layers = [(rng.normal(0, 0.5, size=(4, 8)), np.zeros(8)),
               (rng.normal(0, 0.5, size=(8, 3)), np.zeros(3))]
-    runs = [fitted_layers(student, rng, "iris", (8,), X, y, 3, 0.01, layers) for _ in range(2)]
+    runs = [fitted_layers(student, rng, "iris", (8,), X, y, 3, 0.01, layers) for _run in range(2)]
     what = runs[0][0]
     # the weights after fit (verified against the model's outputs), not the outputs on the
     # probe, which is drawn anew for each run
     if not differ(flat(runs[0][2]), flat(runs[1][2]), rtol=1e-6, atol=1e-7):
-        raise CheckFailed(f"{what} twice from the same weights: the same model both times, so "
-                          "the batches were the same; shuffle the samples (shuffle=True)")
+        raise CheckFailed(_("{what} twice from the same weights: the same model both times, so "
+                            "the batches were the same; shuffle the samples "
+                            "(shuffle=True)").format(what=what))
 
 
 @pytest.mark.points(1)
@@ -239,6 +252,7 @@ def test_fit_accepts_int32_labels(student, rng):
     """fit takes any integer labels (int32 too: convert them to what the loss expects)"""
     X = rng.normal(0, 1, size=(64, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=64).astype(np.int32)
-    what, before, after, _ = fitted_layers(student, rng, "iris", (8,), X, y, 1, 0.01)
+    what, before, after, _out = fitted_layers(student, rng, "iris", (8,), X, y, 1, 0.01)
     if not differ(flat(before), flat(after), rtol=0, atol=1e-6):
-        raise CheckFailed(f"{what} with int32 labels: the weights did not change")
+        raise CheckFailed(_("{what} with int32 labels: the weights did not change").format(
+            what=what))

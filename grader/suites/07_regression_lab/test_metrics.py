@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, check_scalar
+from grader.i18n import _
 
 F64 = dict(rtol=1e-7, atol=1e-10)
 
@@ -22,7 +23,7 @@ def cases(rng):
 @pytest.mark.points(3)
 def test_r2_score(student, reference, rng):
     for y_true, y_pred in cases(rng):
-        inputs = f"y_true, y_pred: ({len(y_true)},) float64, targets in [25, 350]"
+        inputs = _("y_true, y_pred: ({n},) float64, targets in [25, 350]").format(n=len(y_true))
         got = student.r2_score(y_true, y_pred)
         try:
             check_scalar(got, reference.r2_score(y_true, y_pred), what="r2_score(y_true, y_pred)",
@@ -33,9 +34,9 @@ def test_r2_score(student, reference, rng):
             value = float(np.asarray(got).reshape(())) if type(got) in (int, float) or (
                 type(got) is np.ndarray and got.size == 1 and got.dtype.kind == "f") else None
             if value is not None and np.isclose(value, reference.r2_score(y_pred, y_true)):
-                raise CheckFailed("r2_score(y_true, y_pred): your result is R² with the "
-                                  "arguments swapped; the mean in the denominator is the mean "
-                                  "of y_true") from None
+                raise CheckFailed(_("{call}: your result is R² with the arguments swapped; the "
+                                    "mean in the denominator is the mean of y_true").format(
+                    call="r2_score(y_true, y_pred)")) from None
             raise exc
 
 
@@ -46,7 +47,8 @@ def test_r2_score_reference_points(student, rng):
     check_scalar(student.r2_score(y, y.copy()), 1.0, what="r2_score(y, y)",
                  inputs="y: (30,) float64", **F64)
     check_scalar(student.r2_score(y, np.full_like(y, y.mean())), 0.0,
-                 what="r2_score(y, the mean of y everywhere)", inputs="y: (30,) float64",
+                 what=_("{call}, predicting the mean of y everywhere").format(
+                     call="r2_score(y_true, y_pred)"), inputs="y: (30,) float64",
                  rtol=1e-7, atol=1e-9)
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, check_array, check_not_mutated, check_scalar
+from grader.i18n import _
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-9), np.float32: dict(rtol=1e-4, atol=1e-4)}
 
@@ -22,14 +23,16 @@ def statistics(X):
 
 def check_scaler(got, expected, what, inputs, dtype=np.float64):
     if not isinstance(got, tuple | list) or len(got) != 2:
-        raise InvalidOutput(f"{what} must return a tuple (mean, std); it returned "
-                            f"{type(got).__name__}"
-                            + (f" of length {len(got)}" if isinstance(got, tuple | list) else ""))
+        returned = (_("{type} of length {n}").format(type=type(got).__name__, n=len(got))
+                    if isinstance(got, tuple | list) else type(got).__name__)
+        raise InvalidOutput(_("{what} must return a tuple (mean, std); it returned "
+                              "{returned}").format(what=what, returned=returned))
     for name, g, e in zip(("mean", "std"), got, expected):
+        part = _("{what}: the returned {name}").format(what=what, name=name)
         if np.ndim(e) == 0:
-            check_scalar(g, e, what=f"{what}: the returned {name}", inputs=inputs, **TOL[dtype])
+            check_scalar(g, e, what=part, inputs=inputs, **TOL[dtype])
         else:
-            check_array(g, e, what=f"{what}: the returned {name}", inputs=inputs, **TOL[dtype])
+            check_array(g, e, what=part, inputs=inputs, **TOL[dtype])
     return got
 
 
@@ -38,7 +41,7 @@ def test_fit_scaler_per_column(student, reference, rng):
     for N, D in ((40, 5), (9, 1), (100, 10)):
         X = features(rng, N, D)
         check_scaler(student.fit_scaler(X), reference.fit_scaler(X), "fit_scaler(X)",
-                     f"X: {X.shape} float64, columns of different scales")
+                     _("X: {shape} float64, columns of different scales").format(shape=X.shape))
 
 
 @pytest.mark.points(1)
@@ -65,14 +68,14 @@ def test_transform_uses_the_training_statistics(student, reference, rng):
     got = student.transform(X_test, scaler)
     try:
         check_array(got, reference.transform(X_test, scaler), what="transform(X_test, scaler)",
-                    inputs="X_test: (12, 6) float64, scaler: (mean, std) of a training set",
+                    inputs=_("X_test: (12, 6) float64, scaler: (mean, std) of a training set"),
                     **TOL[np.float64])
     except CheckFailed as exc:
         own = (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)
         if isinstance(got, np.ndarray) and got.shape == own.shape and np.allclose(got, own):
-            raise CheckFailed("transform(X_test, scaler) standardised X_test with its own mean "
-                              "and std; it must use the scaler's statistics, fitted on the "
-                              "training data") from None
+            raise CheckFailed(_("{call} standardised X_test with its own mean and std; it must "
+                                "use the scaler's statistics, fitted on the training "
+                                "data").format(call="transform(X_test, scaler)")) from None
         raise exc
 
 

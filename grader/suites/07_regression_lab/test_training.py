@@ -17,6 +17,7 @@ import pytest
 from grader.checks import CheckFailed, award_tiers
 from grader.checks.properties import check_output
 from grader.checks.models import check_adam_steps, flat, verified_layers
+from grader.i18n import _, num
 
 # --- settings shared with calibrate.py ---------------------------------------------------
 SPLIT_SEED = 7            # the hidden split of the diabetes data (fixed: thresholds depend on it)
@@ -81,13 +82,19 @@ def fit_and_predict(student, X_train, y_train, X_test, *, loss, seed, log_target
     """The lab's pipeline, every step in the student's code; predictions for X_test."""
     x_scaler = student.fit_scaler(X_train)
     A = as_float32(student.transform(X_train, x_scaler), X_train.shape,
-                   f"transform(X_train, fit_scaler(X_train)) for X_train {X_train.shape}")
+                   _("{call} for {name} {shape}").format(
+                       call="transform(X_train, fit_scaler(X_train))", name="X_train",
+                       shape=X_train.shape))
     B = as_float32(student.transform(X_test, x_scaler), X_test.shape,
-                   f"transform(X_test, fit_scaler(X_train)) for X_test {X_test.shape}")
+                   _("{call} for {name} {shape}").format(
+                       call="transform(X_test, fit_scaler(X_train))", name="X_test",
+                       shape=X_test.shape))
     target = np.log(y_train) if log_target else y_train
     y_scaler = student.fit_scaler(target)
     t = as_float32(student.transform(target, y_scaler), target.shape,
-                   f"transform(y_train, fit_scaler(y_train)) for y_train {target.shape}")
+                   _("{call} for {name} {shape}").format(
+                       call="transform(y_train, fit_scaler(y_train))", name="y_train",
+                       shape=target.shape))
     student.reseed(seed)
     model = student.build_regressor(X_train.shape[1], HIDDEN)
     student.train_regressor(model, A, t, loss=loss, epochs=EPOCHS, lr=LR)
@@ -112,7 +119,8 @@ def test_r2_on_the_diabetes_test_split(student, rng, credit):
     pred = fit_and_predict(student, X_train, y_train, X_test, loss="mse",
                            seed=int(rng.integers(2**31)))
     award_tiers(credit, r2(y_test, pred), R2_TIERS, metric="R²",
-                what=f"diabetes, MSE loss, {SETTINGS}, scaled inputs and target")
+                what=_("diabetes, MSE loss, {settings}, scaled inputs and target").format(
+                    settings=SETTINGS))
 
 
 @pytest.mark.points(4)
@@ -125,20 +133,23 @@ def test_robust_losses_beat_mse_with_outliers(student, rng, credit):
     scores = {loss: r2(y_test, fit_and_predict(student, X_train, y_dirty, X_test, loss=loss,
                                                seed=seed))
               for loss in ("mse", "mae", "huber")}
-    report = (f"{OUTLIER_FRACTION:.0%} of the diabetes training targets raised by about "
-              f"{OUTLIER_SHIFT:g}, same seed for each loss; R² on the clean test split: "
-              + ", ".join(f"{k.upper()} {v:.3f}" for k, v in scores.items()))
+    report = _("{share} of the diabetes training targets raised by about {shift}, same seed for "
+               "each loss; R² on the clean test split: {scores}").format(
+        share=num(OUTLIER_FRACTION, ".0%"), shift=num(OUTLIER_SHIFT),
+        scores=", ".join(f"{k.upper()} {num(v, '.3f')}" for k, v in scores.items()))
     winners = [k for k in ("mae", "huber") if scores[k] >= scores["mse"] + ROBUST_GAIN]
     if len(winners) == 2:
         credit.award(1.0, report)
     elif winners:
         loser = ({"mae", "huber"} - set(winners)).pop().upper()
-        credit.award(0.5, f"{report}. {loser} should also beat MSE by at least {ROBUST_GAIN:g}: "
-                          f"check that loss={loser.lower()!r} really trains with that loss")
+        credit.award(0.5, _("{report}. {loser} should also beat MSE by at least {gain}: check "
+                            "that loss={name} really trains with that loss").format(
+            report=report, loser=loser, gain=num(ROBUST_GAIN), name=repr(loser.lower())))
     else:
-        raise CheckFailed(f"{report}. MAE and Huber should each beat MSE by at least "
-                          f"{ROBUST_GAIN:g}: outliers pull an MSE fit far more than an MAE or "
-                          "Huber fit; check that train_regressor uses the loss it is given")
+        raise CheckFailed(_("{report}. MAE and Huber should each beat MSE by at least {gain}: "
+                            "outliers pull an MSE fit far more than an MAE or Huber fit; check "
+                            "that train_regressor uses the loss it is given").format(
+            report=report, gain=num(ROBUST_GAIN)))
 
 
 @pytest.mark.points(3)
@@ -148,14 +159,14 @@ def test_log_target_trained_in_log_space(student, rng, credit):
     X_train, y_train, X_test, y_test = log_target_data(rng)
     pred = fit_and_predict(student, X_train, y_train, X_test, loss="mse",
                            seed=int(rng.integers(2**31)), log_target=True)
-    what = ("a log-normal target (400 training samples, 5 features): trained on the scaled "
-            "log of y, predict(..., log_target=True)")
+    what = _("a log-normal target (400 training samples, 5 features): trained on the scaled "
+             "log of y, {call}").format(call="predict(..., log_target=True)")
     if pred.min() <= 0:
-        raise CheckFailed(f"{what}: {int((pred <= 0).sum())} of {len(pred)} predictions are "
-                          "not positive; mapped back from log space with np.exp, every "
-                          "prediction is positive")
+        raise CheckFailed(_("{what}: {bad} of {n} predictions are not positive; mapped back "
+                            "from log space with np.exp, every prediction is positive").format(
+            what=what, bad=int((pred <= 0).sum()), n=len(pred)))
     award_tiers(credit, r2(np.log(y_test), np.log(pred)), LOG_R2_TIERS,
-                metric="R² of log(prediction) against log(y)", what=what)
+                metric=_("R² of log(prediction) against log(y)"), what=what)
 
 
 SPEC = [["Linear", 5, 8], ["ReLU"], ["Linear", 8, 1]]
@@ -172,7 +183,8 @@ def one_epoch(student, rng, n, lr=1e-4):
                       "2.weight": W2.astype(np.float32), "2.bias": b2.astype(np.float32)})
     X = rng.normal(0, 1, size=(n, 5)).astype(np.float32)
     y = rng.normal(0, 1, size=n).astype(np.float32)
-    what = f"train_regressor(model, X, y, epochs=1, lr={lr:g}) on {n} samples"
+    what = _("{what} on {n} samples").format(
+        what=f"train_regressor(model, X, y, epochs=1, lr={lr:g})", n=n)
     student.reseed(int(rng.integers(2**31)))
     student.train_regressor(model, X, y, epochs=1, lr=lr)
     probe = rng.normal(0, 1, size=(16, 5)).astype(np.float32)
@@ -213,6 +225,7 @@ def test_train_regressor_steps_on_different_batches(student, rng):
         moved = moved[moved > 0.01]            # weights of dead ReLU units do not move
         steps = -(-n // 32)
         if np.mean(moved >= 0.98 * steps) > 0.6:
-            raise CheckFailed(f"{what}: nearly every weight moved by exactly {steps} Adam steps "
-                              "of lr, as when every step sees the same gradient; each step "
-                              "must use the next batch of 32 of the shuffled samples")
+            raise CheckFailed(_("{what}: nearly every weight moved by exactly {steps} Adam "
+                                "steps of lr, as when every step sees the same gradient; each "
+                                "step must use the next batch of 32 of the shuffled "
+                                "samples").format(what=what, steps=steps))

@@ -10,6 +10,7 @@ import pytest
 
 from grader.checks import CheckFailed, check_array, check_not_mutated, close
 from grader.checks.properties import check_close_to, check_output
+from grader.i18n import _, num
 
 N_ELEMENTS = 400 * 250
 # Standard errors for 100 000 entries: the dropped fraction sqrt(p(1-p)/n) <= 0.0016, the
@@ -25,12 +26,13 @@ def check_drops(y, x, p, what, inputs, tolerance=FRACTION_TOL):
     0, and every other one x / (1 - p) (a property of the right value, so that garbage such
     as zeros or the input unchanged fails it)."""
     kept = y != 0
-    check_close_to(float(np.mean(~kept)), p, tolerance, what=f"{what}: the fraction of zeroed entries",
-                   why=f"dropping each entry with probability p={p}")
+    check_close_to(float(np.mean(~kept)), p, tolerance,
+                   what=_("{what}: the fraction of zeroed entries").format(what=what),
+                   why=_("dropping each entry with probability p={p}").format(p=p))
     if kept.any() and not close(y[kept], (x / (1.0 - p))[kept], rtol=1e-6):
-        raise CheckFailed(f"{what} for {inputs}: the kept entries must be x / (1 - p), "
-                          f"{1 / (1 - p):.4g} times the input; scale what you keep (inverted "
-                          "dropout)")
+        raise CheckFailed(_("{what} for {inputs}: the kept entries must be x / (1 - p), {factor} "
+                            "times the input; scale what you keep (inverted dropout)").format(
+            what=what, inputs=inputs, factor=num(1 / (1 - p), ".4g")))
 
 
 @pytest.mark.points(2)
@@ -41,12 +43,12 @@ def test_dropout_keeps_the_expected_value(student, rng, p):
     layer = student.Dropout(p)
     x = np.ones((400, 250))
     what = f"Dropout({p}).forward(x, training=True)"
-    inputs = "x: (400, 250) float64, all ones"
+    inputs = _("x: (400, 250) float64, all ones")
     y = check_output(layer.forward(x, training=True), x.shape, what=what, inputs=inputs)
     check_drops(y, x, p, what, inputs)
     check_close_to(float(y.mean()), 1.0, MEAN_TOL,
-                   what=f"{what}: the mean output for an input of ones",
-                   why="keeping the expected value (inverted dropout)")
+                   what=_("{what}: the mean output for an input of ones").format(what=what),
+                   why=_("keeping the expected value (inverted dropout)"))
 
 
 @pytest.mark.points(2)
@@ -57,8 +59,9 @@ def test_dropout_draws_a_new_mask_each_forward(student, rng):
     first = check_output(layer.forward(x), x.shape, what="Dropout(0.5).forward(x)")
     second = check_output(layer.forward(x), x.shape, what="Dropout(0.5).forward(x)")
     if np.array_equal(first == 0, second == 0):
-        raise CheckFailed("Dropout(0.5).forward(x) dropped the same entries in two calls: draw "
-                          "a new random mask in every forward pass in training mode")
+        raise CheckFailed(_("{call} dropped the same entries in two calls: draw a new random "
+                            "mask in every forward pass in training mode").format(
+            call="Dropout(0.5).forward(x)"))
 
 
 @pytest.mark.points(2)
@@ -70,7 +73,7 @@ def test_dropout_backward_uses_the_forward_mask(student, rng, p):
     student.reseed(int(rng.integers(2**31)))
     layer = student.Dropout(p)
     x = rng.uniform(0.5, 2.0, size=(30, 20)) * rng.choice([-1.0, 1.0], size=(30, 20))
-    inputs = "x: (30, 20) float64, no zeros"
+    inputs = _("x: (30, 20) float64, no zeros")
     y = check_output(layer.forward(x, training=True), x.shape,
                      what=f"Dropout({p}).forward(x)", inputs=inputs)
     check_drops(y, x, p, f"Dropout({p}).forward(x)", inputs, tolerance=0.12)
@@ -78,16 +81,19 @@ def test_dropout_backward_uses_the_forward_mask(student, rng, p):
     ones = np.ones_like(x)
     dx = layer.backward(ones)
     try:
-        check_array(dx, scale, what=f"Dropout({p}).backward(dy) after forward(x), dy all ones",
+        check_array(dx, scale, what=_("{call} after forward(x), dy all ones").format(
+                        call=f"Dropout({p}).backward(dy)"),
                     inputs=inputs, rtol=1e-7, atol=1e-10)
     except CheckFailed as exc:
         if type(dx) is np.ndarray and dx.shape == x.shape and not np.array_equal(dx == 0, y == 0):
-            raise CheckFailed(f"Dropout({p}).backward(dy): the entries it zeroes are not the "
-                              "ones the last forward pass zeroed; keep the forward pass's mask "
-                              "and multiply dy by it (and by 1 / (1 - p))") from None
+            raise CheckFailed(_("{call}: the entries it zeroes are not the ones the last "
+                                "forward pass zeroed; keep the forward pass's mask and multiply "
+                                "dy by it (and by 1 / (1 - p))").format(
+                call=f"Dropout({p}).backward(dy)")) from None
         raise exc
     dy = rng.normal(size=x.shape)
-    check_array(layer.backward(dy), dy * scale, what=f"Dropout({p}).backward(dy) after forward(x)",
+    check_array(layer.backward(dy), dy * scale,
+                what=_("{call} after forward(x)").format(call=f"Dropout({p}).backward(dy)"),
                 inputs=inputs + ", dy: (30, 20) float64", rtol=1e-7, atol=1e-10)
 
 
@@ -118,8 +124,8 @@ def test_dropout_keeps_float32_and_the_input(student, rng):
     x = rng.normal(size=(16, 8)).astype(np.float32)
     got, after = layer.forward.call_returning_args(x, training=True)
     if type(got) is np.ndarray and got.dtype != np.float32:
-        raise CheckFailed(f"Dropout(0.25).forward(x) for x float32 returned {got.dtype}: keep "
-                          "the input's dtype")
+        raise CheckFailed(_("{call} for x float32 returned {dtype}: keep the input's "
+                            "dtype").format(call="Dropout(0.25).forward(x)", dtype=got.dtype))
     got = check_output(got, x.shape, what="Dropout(0.25).forward(x)", inputs="x: (16, 8) float32")
     check_drops(got, x.astype(np.float64), 0.25, "Dropout(0.25).forward(x)",
                 "x: (16, 8) float32", tolerance=0.2)

@@ -13,6 +13,7 @@ import pytest
 
 from grader.checks import CheckFailed, check_array
 from grader.checks.properties import check_number, check_output
+from grader.i18n import _, num
 
 RECALL_GAIN = 0.15
 F64 = dict(rtol=1e-6, atol=1e-9)
@@ -48,7 +49,7 @@ def test_class_weights_are_inverse_frequency(student, reference, rng):
     for counts in ((90, 10), (50, 30, 20), (7, 7, 7, 7), (5, 60, 15, 20)):
         y = rng.permutation(np.repeat(np.arange(len(counts)), counts))
         what = "class_weights(y)"
-        inputs = f"y: ({len(y)},) int64 with class counts {counts}"
+        inputs = _("y: ({n},) int64 with class counts {counts}").format(n=len(y), counts=counts)
         got = student.class_weights(y)
         expected = reference.class_weights(y)
         try:
@@ -56,9 +57,9 @@ def test_class_weights_are_inverse_frequency(student, reference, rng):
         except CheckFailed as exc:
             if type(got) is np.ndarray and got.shape == expected.shape and len(set(counts)) > 1 \
                     and np.all(np.diff(got[np.argsort(counts)]) > 0):
-                raise CheckFailed(f"{what} for {inputs}: your weights grow with the class's "
-                                  "count; a rare class needs a LARGE weight: N / (C * N_c)"
-                                  ) from None
+                raise CheckFailed(_("{what} for {inputs}: your weights grow with the class's "
+                                    "count; a rare class needs a LARGE weight: N / (C * "
+                                    "N_c)").format(what=what, inputs=inputs)) from None
             raise exc
 
 
@@ -102,13 +103,14 @@ def test_class_weights_raise_minority_recall(student, rng):
                               what="train_logistic(X, y, class_weights(y))")
     plain = recall(y_test, X_test @ w_plain[:-1] + w_plain[-1] >= 0)      # probability >= 0.5
     weighted = recall(y_test, X_test @ w_weighted[:-1] + w_weighted[-1] >= 0)
-    report = (f"10% minority class, 600 training samples: recall of the minority class on "
-              f"hidden test data at threshold 0.5 is {plain:.3f} unweighted and {weighted:.3f} "
-              "with class_weights(y)")
+    report = _("10% minority class, 600 training samples: recall of the minority class on "
+               "hidden test data at threshold 0.5 is {plain} unweighted and {weighted} with "
+               "class_weights(y)").format(plain=num(plain, ".3f"), weighted=num(weighted, ".3f"))
     if weighted < plain + RECALL_GAIN:
-        raise CheckFailed(f"{report}; weighting should raise it by at least {RECALL_GAIN:g}: "
-                          "check that class_weights gives the rare class the larger weight and "
-                          "that train_logistic multiplies each sample's gradient by its weight")
+        raise CheckFailed(_("{report}; weighting should raise it by at least {gain}: check that "
+                            "class_weights gives the rare class the larger weight and that "
+                            "train_logistic multiplies each sample's gradient by its "
+                            "weight").format(report=report, gain=num(RECALL_GAIN)))
 
 
 # ----- the decision threshold ---------------------------------------------------------
@@ -120,14 +122,16 @@ def test_best_threshold_maximises_f1(student, rng):
         y[:2] = [0, 1]
         probs = np.clip(0.35 * y + rng.normal(0.35, 0.2, size=n), 0, 1).round(2)  # with ties
         what = "best_threshold(probs, y)"
-        inputs = f"probs: ({n},) float64 with ties, y: ({n},) in {{0, 1}}"
+        inputs = _("probs: ({n},) float64 with ties, y: ({n},) in {{0, 1}}").format(n=n)
         t = check_number(student.best_threshold(probs, y), what=what, inputs=inputs)
         reached, best = f1(y, probs >= t - 1e-12), best_f1(probs, y)
         if reached < best - 1e-12:
-            raise CheckFailed(f"{what} for {inputs}: predicting class 1 where probs >= your "
-                              f"threshold gives F1 {reached:.4f}, but another threshold reaches "
-                              f"{best:.4f}; try every distinct value of probs and keep the one "
-                              "with the highest F1")
+            raise CheckFailed(_("{what} for {inputs}: predicting class 1 where probs >= your "
+                                "threshold gives F1 {reached}, but another threshold reaches "
+                                "{best}; try every distinct value of probs and keep the one with "
+                                "the highest F1").format(what=what, inputs=inputs,
+                                                          reached=num(reached, ".4f"),
+                                                          best=num(best, ".4f")))
 
 
 @pytest.mark.points(2)
@@ -151,10 +155,11 @@ def test_best_threshold_on_a_tie_takes_the_smallest(student, reference, rng):
                            inputs=inputs)
         want = reference.best_threshold(probs, y)
         if got != want:
-            raise CheckFailed(f"best_threshold(probs, y) for {inputs}: returned {got:g}; the "
-                              "highest F1 (predicting 1 where probs >= t, F1 = 2 TP / (2 TP + "
-                              "FP + FN)) is reached first at another threshold; on a tie the "
-                              "smallest t wins")
+            raise CheckFailed(_("{call} for {inputs}: returned {got}; the highest F1 "
+                                "(predicting 1 where probs >= t, F1 = 2 TP / (2 TP + FP + FN)) "
+                                "is reached first at another threshold; on a tie the smallest t "
+                                "wins").format(call="best_threshold(probs, y)", inputs=inputs,
+                                               got=num(got)))
 
 
 @pytest.mark.points(1)
@@ -167,10 +172,11 @@ def test_fit_imbalanced_classifier_passes_epochs_and_lr(student, reference, rng)
         got = student.fit_imbalanced_classifier(X_train, y_train, X_val, y_val, epochs=epochs,
                                                 lr=lr)
         if not isinstance(got, tuple | list) or len(got) != 2:
-            raise CheckFailed(f"{what} must return a pair (w, threshold)")
+            raise CheckFailed(_("{what} must return a pair (w, threshold)").format(what=what))
         check_array(got[0], reference.fit_imbalanced_classifier(X_train, y_train, X_val, y_val,
                                                                 epochs=epochs, lr=lr)[0],
-                    what=f"{what}: the returned w", inputs="X_train: (60, 4)", rtol=1e-6,
+                    what=_("{what}: the returned {name}").format(what=what, name="w"),
+                    inputs="X_train: (60, 4)", rtol=1e-6,
                     atol=1e-8)
 
 
@@ -178,26 +184,29 @@ def test_fit_imbalanced_classifier_passes_epochs_and_lr(student, reference, rng)
 def test_threshold_is_chosen_on_the_validation_data(student, reference, rng):
     # Many features and few training samples: the model fits its training data almost
     # perfectly, so a threshold tuned there is tuned to over-confident probabilities.
-    for _ in range(2):
+    for _case in range(2):
         X_train, y_train = imbalanced(rng, 80, minority=0.2, D=20, shift=1.2)
         X_val, y_val = imbalanced(rng, 300, minority=0.2, D=20, shift=1.2)
         what = "fit_imbalanced_classifier(X_train, y_train, X_val, y_val)"
-        inputs = "X_train: (80, 20), X_val: (300, 20), 20% class 1"
+        inputs = _("X_train: (80, 20), X_val: (300, 20), 20% class 1")
         got = student.fit_imbalanced_classifier(X_train, y_train, X_val, y_val)
         if not isinstance(got, tuple | list) or len(got) != 2:
-            raise CheckFailed(f"{what} must return a pair (w, threshold)")
+            raise CheckFailed(_("{what} must return a pair (w, threshold)").format(what=what))
         w = check_array(got[0], reference.fit_imbalanced_classifier(X_train, y_train, X_val,
                                                                     y_val)[0],
-                        what=f"{what}: the returned w (trained with class_weights(y_train))",
+                        what=_("{what}: the returned w (trained with {call})").format(
+                            what=what, call="class_weights(y_train)"),
                         inputs=inputs, rtol=1e-6, atol=1e-8)
-        t = check_number(got[1], what=f"{what}: the returned threshold", inputs=inputs)
+        t = check_number(got[1], what=_("{what}: the returned {name}").format(
+            what=what, name="threshold"), inputs=inputs)
         probs = reference.predict_proba(w, X_val)        # of the student's own w
         reached, best = f1(y_val, probs >= t - 1e-9), best_f1(probs, y_val)
         if reached >= best - 1e-12:
             continue
         on_train = reference.best_threshold(reference.predict_proba(w, X_train), y_train)
-        hint = (" It is the best threshold on the TRAINING data, where the model is "
-                "over-confident: choose it on the validation data."
+        hint = (" " + _("It is the best threshold on the TRAINING data, where the model is "
+                        "over-confident: choose it on the validation data.")
                 if abs(t - on_train) <= 1e-9 else "")
-        raise CheckFailed(f"{what} for {inputs}: on the validation data your threshold gives "
-                          f"F1 {reached:.4f}, but another threshold reaches {best:.4f}.{hint}")
+        raise CheckFailed(_("{what} for {inputs}: on the validation data your threshold gives "
+                            "F1 {reached}, but another threshold reaches {best}.").format(
+            what=what, inputs=inputs, reached=num(reached, ".4f"), best=num(best, ".4f")) + hint)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, check_array, check_scalar
+from grader.i18n import _
 
 F64 = dict(rtol=1e-6, atol=1e-8)
 
@@ -21,13 +22,13 @@ def test_polynomial_fit(student, reference, rng, degree):
     expected = reference.polynomial_fit(x, y, degree)
     try:
         check_array(got, expected, what=f"polynomial_fit(x, y, degree={degree})",
-                    inputs="x, y: (12,) float64, x in [-2, 3]", **F64)
+                    inputs=_("x, y: (12,) float64, x in [-2, 3]"), **F64)
     except CheckFailed as exc:
         if isinstance(got, np.ndarray) and got.shape == expected.shape and np.allclose(
                 got[::-1], expected, **F64):
-            raise CheckFailed(f"polynomial_fit(x, y, degree={degree}): your coefficients are "
-                              "in the reverse order; the highest power comes first, as in "
-                              "np.polyfit") from None
+            raise CheckFailed(_("{call}: your coefficients are in the reverse order; the "
+                                "highest power comes first, as in np.polyfit").format(
+                call=f"polynomial_fit(x, y, degree={degree})")) from None
         raise exc
 
 
@@ -46,7 +47,8 @@ def test_polynomial_predict(student, reference, rng):
         x = rng.uniform(-3, 3, size=15)
         check_array(student.polynomial_predict(coeffs, x), reference.polynomial_predict(coeffs, x),
                     what="polynomial_predict(coeffs, x)",
-                    inputs=f"coeffs: ({degree + 1},) highest power first, x: (15,) float64",
+                    inputs=_("coeffs: ({n},) highest power first, x: (15,) float64").format(
+                        n=degree + 1),
                     **F64)
 
 
@@ -69,8 +71,9 @@ def test_five_points_overfit(student, reference, rng):
         coeffs = student.polynomial_fit(x_train, y_train, degree)
         ref = reference.polynomial_fit(x_train, y_train, degree)
         check_array(coeffs, ref, what=f"polynomial_fit(x_train, y_train, {degree})",
-                    inputs="5 training points, x in [0, 4]", rtol=1e-5, atol=1e-6)
-        for part, x, y in (("training", x_train, y_train), ("validation", x_val, y_val)):
+                    inputs=_("5 training points, x in [0, 4]"), rtol=1e-5, atol=1e-6)
+        for part, x, y in ((_("the training error"), x_train, y_train),
+                           (_("the validation error"), x_val, y_val)):
             check_scalar(student.polynomial_mse(coeffs, x, y), reference.polynomial_mse(ref, x, y),
-                         what=f"{what}: the {part} error", inputs="5 training, 8 validation points",
+                         what=f"{what}: {part}", inputs=_("5 training, 8 validation points"),
                          rtol=1e-5, atol=1e-6)
