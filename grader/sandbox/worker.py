@@ -42,6 +42,17 @@ class Limits:
     processes: int = 512             # counts threads too; only enforced for a non-root uid
 
 
+def _missing_hint(info: dict) -> str:
+    """What to write instead, for a library the lessons use that this machine lacks."""
+    if info.get("type") == "ModuleNotFoundError" and \
+            text_or_empty(info.get("message")).startswith(("No module named 'tensorflow'",
+                                                           "No module named 'tensorflow.")):
+        return "; " + _("TensorFlow is not installed on the grading machine: write `import "
+                        "keras` (Keras 3, which runs here on the torch backend) instead of "
+                        "`from tensorflow import keras`, and use only keras's own API")
+    return ""
+
+
 class Worker:
     """One sandboxed process holding one submission. Dead after a timeout or crash."""
 
@@ -194,7 +205,8 @@ class Worker:
             traceback = (text_or_empty(info.get("traceback"))
                          or stacks.quoted_line(message, self.submission_dir))
             raise cls(_("could not import your code: {error}").format(
-                error=f"{info.get('type')}: {info.get('message')}"), traceback=traceback)
+                error=f"{info.get('type')}: {info.get('message')}") + _missing_hint(info),
+                traceback=traceback)
         if self.seccomp != "on" and self.isolation != "bubblewrap":
             self.isolation += f"; seccomp {self.seccomp}"
 
