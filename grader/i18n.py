@@ -23,7 +23,6 @@ DOMAIN = "grader"
 SUITES_DOMAIN = "suites"            # its catalogues: <suites dir>/locale/
 LANGUAGES = ("en", "da", "sv", "de")     # English is the source language
 DEFAULT = "en"
-NAMES = {"en": "English", "da": "dansk", "sv": "svenska", "de": "Deutsch"}
 
 _translations: dict[tuple[str, Path], gettext.NullTranslations] = {}
 _current = DEFAULT
@@ -142,6 +141,13 @@ def course_language(config: dict) -> str:
         raise CourseError(f"course.toml: {exc}") from None
 
 
+def write_course_language(dest: Path, lang: str) -> None:
+    """`dest`/course.toml holding only the course's language, for what leaves the
+    instructor's course (the student bundle, the Gradescope autograder)."""
+    from grader.course import COURSE_CONFIG
+    (dest / COURSE_CONFIG).write_text(f'language = "{checked(lang)}"\n', encoding="utf-8")
+
+
 def for_course(explicit: str | None = None) -> str:
     """The language of an instructor's run: `--lang`, else the course's."""
     if explicit:
@@ -183,13 +189,6 @@ def fill_english(po_path: Path) -> None:
         write_po(f, catalogue, width=100)
 
 
-if __name__ == "__main__":      # make i18n: python -m grader.i18n english
-    import sys
-    if sys.argv[1:] != ["english"]:
-        sys.exit("usage: python -m grader.i18n english")
-    for folder, domain in ((LOCALE_DIR, DOMAIN), (_suites_locale(), SUITES_DOMAIN)):
-        fill_english(folder / DEFAULT / "LC_MESSAGES" / f"{domain}.po")
-
 
 # --- test titles: the suites' and the public tests' names, as a student reads them ----------
 
@@ -212,11 +211,12 @@ def extract_test_titles(fileobj, keywords, comment_tags, options):
     """A Babel extraction method (babel.cfg) for test files: every test function's title, and
     the file's gettext calls as Babel's Python method finds them."""
     import ast
+    import io
 
     from babel.messages.extract import extract_python
 
     source = fileobj.read()
-    yield from extract_python(__import__("io").BytesIO(source), keywords, comment_tags, options)
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -226,3 +226,11 @@ def extract_test_titles(fileobj, keywords, comment_tags, options):
                 node.name.startswith("test_"):
             yield (node.lineno, None, test_title(node.name, ast.get_docstring(node)),
                    ["a test's title"])
+
+
+if __name__ == "__main__":      # make i18n: python -m grader.i18n english
+    import sys
+    if sys.argv[1:] != ["english"]:
+        sys.exit("usage: python -m grader.i18n english")
+    for folder, domain in ((LOCALE_DIR, DOMAIN), (_suites_locale(), SUITES_DOMAIN)):
+        fill_english(folder / DEFAULT / "LC_MESSAGES" / f"{domain}.po")

@@ -183,10 +183,10 @@ def build_student_bundle(dest: Path, root: Path | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copytree(root / "assignments", dest / "assignments", ignore=_ignore_build_files)
-        _in_language(dest / "assignments", language)
         # grader check in the bundle speaks the course's language (unless the student's
         # locale asks for another)
-        (dest / course.COURSE_CONFIG).write_text(f'language = "{language}"\n', encoding="utf-8")
+        i18n.write_course_language(dest, language)
+        _in_language(dest / "assignments", language)
         shutil.copytree(course.PACKAGE_DIR, dest / "grader", ignore=_ignore_build_files)
         # the students' own README (install, work, check, hand in), not the instructors'
         readme = root / "docs" / "README.students.md"

@@ -101,10 +101,10 @@ def said_once(tests: list[dict]) -> list[dict]:
             first_of[keys[i]] = t["name"]
     for g in ranked:
         n = len(g["tests"])
+        g["lost"] = decimal(g["lost"])
         g["heading"] = ngettext("{title}: {n} test failed, {lost} points lost",
                                 "{title}: {n} tests failed, {lost} points lost", n).format(
-            title=g["title"], n=n, lost=decimal(g["lost"]))
-        g["lost"], g["count"] = decimal(g["lost"]), n
+            title=g["title"], n=n, lost=g["lost"])
         names = ", ".join(g["tests"][:8])
         g["tests_line"] = (_("Tests: {names}.").format(names=names) if n <= 8 else
                            ngettext("Tests: {names} and {n} more.", "Tests: {names} and {n} more.",
@@ -257,12 +257,12 @@ def student_context(student: str, results: list[dict], release_hidden: bool = Fa
                               _("some tests will be re-graded") if page["needs_regrade"] else
                               _("more tests released after the due date")
                               if page["withheld_note"] else "")})
-    return {"lang": language(), "student": student, "rows": rows, "total": decimal(total),
-            "total_max": decimal(total_max),
+    total, total_max = decimal(total), decimal(total_max)
+    return {"lang": language(), "student": student, "rows": rows, "total": total,
+            "total_max": total_max,
             "total_line": ngettext("Your total: {total} / {most} points over {n} assignment.",
                                    "Your total: {total} / {most} points over {n} assignments.",
-                                   len(rows)).format(total=decimal(total), most=decimal(total_max),
-                                                     n=len(rows)),
+                                   len(rows)).format(total=total, most=total_max, n=len(rows)),
             "any_note": any(row["note"] for row in rows)}
 
 
