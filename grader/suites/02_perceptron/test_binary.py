@@ -78,8 +78,8 @@ def test_separable_data_reaches_100_percent(student, rng):
                     else "")
             raise CheckFailed(_("{what}: the returned weights (bias last) classify only "
                                 "{percent} of the training points correctly; a perceptron "
-                                "reaches 100% on separable data").format(
-                what=what, percent=num(accuracy, ".1%")) + hint)
+                                "reaches {all} on separable data").format(
+                what=what, percent=num(accuracy, ".1%"), all=num(1.0, ".0%")) + hint)
         got = labels_pm1(student.predict_perceptron(w, X), N, "predict_perceptron(w, X)")
         if not np.array_equal(got, y):
             raise CheckFailed(_("{call} with the weights {what} returned: {bad} of {n} training "

@@ -188,7 +188,8 @@ def test_threshold_is_chosen_on_the_validation_data(student, reference, rng):
         X_train, y_train = imbalanced(rng, 80, minority=0.2, D=20, shift=1.2)
         X_val, y_val = imbalanced(rng, 300, minority=0.2, D=20, shift=1.2)
         what = "fit_imbalanced_classifier(X_train, y_train, X_val, y_val)"
-        inputs = _("X_train: (80, 20), X_val: (300, 20), 20% class 1")
+        inputs = _("X_train: (80, 20), X_val: (300, 20), {share} class 1").format(
+            share=num(0.2, ".0%"))
         got = student.fit_imbalanced_classifier(X_train, y_train, X_val, y_val)
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise CheckFailed(_("{what} must return a pair (w, threshold)").format(what=what))

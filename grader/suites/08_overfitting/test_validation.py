@@ -6,7 +6,7 @@ import pytest
 from grader.checks import CheckFailed, InvalidOutput
 from grader.checks.properties import check_output
 from grader.checks.values import kind_of
-from grader.i18n import _, ngettext
+from grader.i18n import _, ngettext, num
 
 
 # ----- train_val_split ----------------------------------------------------------------
@@ -86,8 +86,9 @@ def test_train_val_split_shuffles_reproducibly(student, rng):
                             "choose the permutation").format(what=what))
     val_ids = np.sort(first[1][:, 0])
     if np.array_equal(val_ids, X[:10, 0]) or np.array_equal(val_ids, X[-10:, 0]):
-        raise CheckFailed(_("{what}: the validation set is the first or last 25% of the rows, "
-                            "not a random sample: shuffle before splitting").format(what=what))
+        raise CheckFailed(_("{what}: the validation set is the first or last {share} of the "
+                            "rows, not a random sample: shuffle before splitting").format(
+            what=what, share=num(0.25, ".0%")))
 
 
 # ----- EarlyStopping ------------------------------------------------------------------
