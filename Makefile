@@ -9,7 +9,7 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev,course,cluster]'
+	$(PIP) -e '.[dev,course,cluster,tensorflow]'
 	touch $(STAMP)
 
 # A missing tool is a note on a person's machine, and an error in CI (CI=1, set by .ci/run):

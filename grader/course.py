@@ -13,6 +13,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR / "suites"
+TRACKS_DIR = "tracks"          # solutions/<id>/tracks/<track>/: the references of other tracks
 
 
 def suites_dir() -> Path:
@@ -73,6 +74,17 @@ class Assignment:
     @property
     def main_module(self) -> str:
         return self.modules[0]
+
+    @property
+    def tracks(self) -> dict[str, Path]:
+        """Other references, one per track of the assignment written with another framework
+        (06: keras, lightning), each a folder of the same modules in solution_dir/tracks/;
+        `grader validate` grades each and its own mutants (Mutant.track)."""
+        folder = self.solution_dir / TRACKS_DIR
+        if not folder.is_dir():
+            return {}
+        return {p.name: p for p in sorted(folder.iterdir()) if p.is_dir()
+                and not p.name.startswith((".", "__"))}
 
     @property
     def notebook_module(self) -> str:

@@ -80,7 +80,9 @@ def build_autograder(assignment_id: str, out: Path, secret: str | None = None) -
             if suite.is_dir() and suite.name not in (assignment_id, "locale") and \
                     not suite.name.startswith("."):
                 shutil.rmtree(suite)                  # only this assignment's hidden tests
-        shutil.copytree(a.solution_dir, package / "solutions" / assignment_id, ignore=_ignore)
+        # the main reference only: the other tracks' references are validate's, not the autograder's
+        shutil.copytree(a.solution_dir, package / "solutions" / assignment_id,
+                        ignore=lambda d, names: _ignore(d, names) | ({course.TRACKS_DIR} & set(names)))
         if a.stub_dir.is_dir():
             shutil.copytree(a.stub_dir, package / "assignments" / assignment_id, ignore=_ignore)
         for name in ("pyproject.toml", "constraints.txt"):

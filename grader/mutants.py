@@ -5,6 +5,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course import TRACKS_DIR
+
 
 class MutantError(Exception):
     """A mutant that no longer applies to the reference (its text is gone or ambiguous)."""
@@ -20,6 +22,10 @@ class Mutant:
     # but never used): it can only be caught by an advice test (points 0), never cost
     # points (ARCHITECTURE.md, the trust rule). The text says why.
     advice_only: str = ""
+    track: str = ""                                 # a mutant of that track's reference
+
+    def label(self) -> str:
+        return f"{self.track}: {self.name}" if self.track else self.name
 
     def apply(self, source: str) -> str:
         for old, new in self.replace:
@@ -32,7 +38,8 @@ class Mutant:
 
     def write(self, solution_dir: Path, dest: Path, main_module: str) -> Path:
         """Copy the reference to `dest` with this mistake in it."""
-        shutil.copytree(solution_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(solution_dir, dest, ignore=shutil.ignore_patterns("__pycache__",
+                                                                          TRACKS_DIR))
         target = dest / (self.file or f"{main_module}.py")
         target.write_text(self.apply(target.read_text()))
         return dest

@@ -5,6 +5,7 @@ the caller; student code reaches none of it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import sys
@@ -185,7 +186,7 @@ def submission_session(ctx: GradingContext, factory=None) -> Session:
     `factory` is given (the nbgrader kernel's in-process worker)."""
     a = ctx.assignment
     return Session(ctx.prepared_dir, a.modules, limits_of(a), log_dir=ctx.log_dir,
-                   preimport=a.preimport, warm_imports=warm_imports(ctx),
+                   preimport=a.preimport + backend_imports(ctx), warm_imports=warm_imports(ctx),
                    seed=seed_of(ctx, "worker"), budget=a.submission_timeout,
                    gpu=gpu_decision_for(a), forbidden=a.forbidden_imports,
                    factory=factory)
@@ -335,19 +336,42 @@ class _PreparedSubmission:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def _imported(ctx: "GradingContext") -> set[str]:
+    """The top-level modules the submission imports (read from its syntax tree)."""
+    try:
+        return {name.split(".")[0] for name in ctx.submission.imports(ctx.prepared_dir)}
+    except UnreadableSource:
+        return set()
+
+
 def warm_imports(ctx: "GradingContext") -> tuple[str, ...]:
-    """The assignment's warm imports that this submission imports (read from its syntax
-    tree): Keras-track submissions of 06 are forked from a zygote with Keras imported, the
-    others from one without, which starts faster. A wrong guess costs time, never a grade:
-    the worker imports what the student's code imports."""
+    """The assignment's warm imports that this submission imports: Keras-track submissions
+    of 06 are forked from a zygote with Keras imported, the others from one without, which
+    starts faster. A wrong guess costs time, never a grade: the worker imports what the
+    student's code imports."""
     wanted = ctx.assignment.warm_imports
     if not wanted:
         return ()
-    try:
-        imported = {name.split(".")[0] for name in ctx.submission.imports(ctx.prepared_dir)}
-    except UnreadableSource:
+    imported, first = _imported(ctx), backend_imports(ctx)
+    return tuple(m for m in wanted if m in imported and m not in first)
+
+
+@functools.cache
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def backend_imports(ctx: "GradingContext") -> tuple[str, ...]:
+    """("tensorflow",) for a submission that imports TensorFlow, where the assignment
+    names it among its warm imports and this machine has it: the worker (cold or forked)
+    imports it before the student's code and runs Keras on the TensorFlow backend
+    (bwrap.worker_environment), so the lesson's `from tensorflow import keras` runs as
+    written. Elsewhere Keras runs on torch, and a TensorFlow import fails with a hint."""
+    if "tensorflow" not in ctx.assignment.warm_imports or "tensorflow" in ctx.assignment.preimport:
         return ()
-    return tuple(m for m in wanted if m in imported)
+    if "tensorflow" in _imported(ctx) and installed("tensorflow"):
+        return ("tensorflow",)
+    return ()
 
 
 def skipped_by_marker(item) -> bool:

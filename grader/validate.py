@@ -10,9 +10,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.course import load_assignment
+from grader.course import TRACKS_DIR, load_assignment
 from grader.grading import course_secret, grade_submission
 from grader.pool import run_many
+from grader.mutants import MutantError
 from grader.mutation import failing_public_tests
 from grader.submissions import Submission
 
@@ -104,9 +105,16 @@ def validate(assignment_ids: list[str], jobs: int = 1, on_done=None, secrets: in
                     if module != a.notebook_module and stub.is_file():
                         shutil.copyfile(stub, nb_dir / stub.name)
                 tasks.append(("stub notebook", f"{a.notebook} as released", aid, str(nb_dir), secret))
+            tracks = a.tracks
+            tasks += [("reference", f"reference solution, {track} track", aid, str(folder),
+                       secret) for track, folder in tracks.items()]
             for i, mutant in enumerate(load_mutants(aid)):
-                dest = mutant.write(a.solution_dir, temp / aid / f"mutant-{i}", a.main_module)
-                tasks.append(("mutant", mutant.name, aid, str(dest), secret,
+                if mutant.track and mutant.track not in tracks:
+                    raise MutantError(f"mutant '{mutant.name}': {aid} has no {mutant.track} "
+                                      f"track (solutions/{aid}/{TRACKS_DIR}/{mutant.track}/)")
+                source = tracks[mutant.track] if mutant.track else a.solution_dir
+                dest = mutant.write(source, temp / aid / f"mutant-{i}", a.main_module)
+                tasks.append(("mutant", mutant.label(), aid, str(dest), secret,
                               mutant.advice_only))
         return run_many(tasks, jobs, _grade, on_done)
     finally:

@@ -32,7 +32,7 @@ def test_reference_full_marks_stubs_zero_every_mutant_caught(assignment_id):
 def test_the_mutant_catalogue_is_large_enough(assignment_id):
     mutants = load_mutants(assignment_id)
     assert len(mutants) >= MIN_MUTANTS.get(assignment_id, 10)
-    assert len({m.name for m in mutants}) == len(mutants)
+    assert len({m.label() for m in mutants}) == len(mutants)
 
 
 def test_validate_grades_each_reference_under_other_secrets_when_asked(monkeypatch):

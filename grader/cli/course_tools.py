@@ -103,6 +103,7 @@ def cmd_validate(args) -> int:
 
     from grader.course import list_assignments
     from grader.pool import default_jobs
+    from grader.mutants import MutantError
     from grader.validate import validate
 
     ids = [args.assignment] if args.assignment else list_assignments()
@@ -113,7 +114,10 @@ def cmd_validate(args) -> int:
     console = console_for()
     if getattr(args, "secrets", 0) < 0:
         raise UserError("--secrets must be 0 or more")
-    rows = validate(ids, jobs=args.jobs or default_jobs(), secrets=getattr(args, "secrets", 0))
+    try:
+        rows = validate(ids, jobs=args.jobs or default_jobs(), secrets=getattr(args, "secrets", 0))
+    except MutantError as exc:
+        raise UserError(str(exc)) from None
     table = Table(title="grader validate")
     for col in ("assignment", "kind", "name", "score", "ok", "caught by / note"):
         table.add_column(col)

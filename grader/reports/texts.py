@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from grader.i18n import ngettext
+
 # ESC [ ... final byte (colours, cursor moves), ESC ] ... BEL/ST (titles, links), and the
 # two-byte escapes; Keras and tqdm progress bars are made of these and of carriage returns.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -15,6 +17,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LIBRARY_PATH = re.compile(r"(?<![\w.])/(?:[^\s\"'/:]+/)+(?:site|dist)-packages/(?P<rest>[^\s\"':,]+)")
 _SUBMISSION_PATH = re.compile(r"(?<![\w.])/submission/")
 _HOST_PATH = re.compile(r"(?<![\w.<:/])/(?:[\w.+@-]+/)+(?P<name>[\w.+@-]+)")
+# A progress bar's line (Keras, tqdm, rich; Lightning's bars are tqdm's or rich's): a bar of
+# three or more bar glyphs (or tqdm's ASCII "|###  |") beside a "done/total" count or a
+# percentage. What a training loop draws is not the student's output to read.
+_BAR = re.compile(r"[━█▉▊▋▌▍▎▏╸╺─]{3,}|\|[#█ ]{3,}\|")
+_COUNT = re.compile(r"\b\d+/\d+\b|\b\d{1,3}%")
 # `warnings` module output: "path.py:12: UserWarning: message", then the source line indented
 _WARNING = re.compile(r"^(?P<path>\S+\.py):\d+: (?P<category>\w*Warning): ")
 # where a traceback or a stuck stack ends: `File "forward.py", line 12, in softmax` or
@@ -31,6 +38,29 @@ def plain(text: str) -> str:
     return _CONTROL.sub("", "\n".join(lines))
 
 
+def without_progress_bars(text: str) -> str:
+    """`text` without the lines of progress bars; a run of them becomes one line that says
+    how many were left out."""
+    out: list[str] = []
+    left_out = 0
+    for line in text.split("\n"):
+        if _BAR.search(line) and _COUNT.search(line):
+            left_out += 1
+            continue
+        if left_out:
+            out.append(_progress_note(left_out))
+            left_out = 0
+        out.append(line)
+    if left_out:
+        out.append(_progress_note(left_out))
+    return "\n".join(out)
+
+
+def _progress_note(n: int) -> str:
+    return ngettext("[{n} progress-bar line left out]", "[{n} progress-bar lines left out]",
+                    n).format(n=n)
+
+
 def without_host_paths(text: str) -> str:
     """No path of the grading machine: library files as `package/module.py`, the
     submission's as the file name, anything else as `.../name`."""
@@ -41,7 +71,7 @@ def without_host_paths(text: str) -> str:
 
 def shown(text: str) -> str:
     """Any text from a result, as a feedback page shows it."""
-    return without_host_paths(plain(text))
+    return without_host_paths(without_progress_bars(plain(text)))
 
 
 def split_warnings(stderr: str) -> tuple[str, str]:
@@ -50,7 +80,7 @@ def split_warnings(stderr: str) -> tuple[str, str]:
     own: list[str] = []
     library: list[str] = []
     in_warning = False
-    for line in plain(stderr).split("\n"):
+    for line in without_progress_bars(plain(stderr)).split("\n"):
         match = _WARNING.match(line)
         if match:
             path = match["path"]

@@ -193,9 +193,17 @@ def process_tree(pid: int) -> set[int]:
     return found
 
 
-def worker_environment(gpu: gpus.GpuView | None = None) -> dict[str, str]:
+def keras_backend(preimport=()) -> str:
+    """Keras runs on TensorFlow in a worker that imports TensorFlow first (the submission
+    imports it, grader.plugin.backend_imports), on torch everywhere else."""
+    return "tensorflow" if "tensorflow" in preimport else "torch"
+
+
+def worker_environment(gpu: gpus.GpuView | None = None, preimport=()) -> dict[str, str]:
     env = {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": "torch",
+           "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "KERAS_BACKEND": keras_backend(preimport),
+           # TensorFlow's C++ start-up notes (CPU instructions, oneDNN) are not the student's
+           "TF_CPP_MIN_LOG_LEVEL": "2",
            # deterministic cuBLAS for torch.use_deterministic_algorithms (CUDA only)
            "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):

@@ -30,15 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when the rule below changes: a farm built by another rule is never reused.
-RULE_VERSION = "2"
+RULE_VERSION = "3"
 CODE_SUFFIXES = frozenset({".py", ".pyc", ".pth"})
 _SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 METADATA_SUFFIXES = (".dist-info", ".egg-info")
 # Files a library reads in order to run, that hold no data set: fonts, font metrics and
 # style sheets (matplotlib reads its matplotlibrc and fonts as soon as it is imported), and
-# the style sheets and scripts of HTML displays (scikit-learn reads its CSS on import).
+# the style sheets and scripts of HTML displays (scikit-learn reads its CSS on import), and
+# the version files that Lightning's packages read on import.
 RESOURCE_SUFFIXES = frozenset({".ttf", ".otf", ".afm", ".pfb", ".mplstyle", ".css", ".js"})
-RESOURCE_NAMES = frozenset({"matplotlibrc"})
+RESOURCE_NAMES = frozenset({"matplotlibrc", "version.info"})
 FARM_DIR_NAME = ".grader-view"
 STALE_FARM_SECONDS = 24 * 3600
 

@@ -127,7 +127,7 @@ class Worker:
         opts = ["--modules", ",".join(self.modules), "--preimport", ",".join(self.preimport),
                 "--seed", str(self.seed), "--seccomp"]
         python = str(Path(sys.prefix) / "bin" / "python")
-        env, cwd = worker_environment(self.gpu_view), None
+        env, cwd = worker_environment(self.gpu_view, self.preimport), None
         if self.isolation == "bubblewrap":
             info_r, info_w = os.pipe()
             cmd = prlimit + sandbox_args(self.submission_dir, TMPFS_SIZE, self.gpu_view,

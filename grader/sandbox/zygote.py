@@ -107,7 +107,7 @@ class Zygote:
         wire.widen(self.req_fd, resp_w)
         python = str(Path(sys.prefix) / "bin" / "python")
         cmd = bwrap_command(self.ops) + ["--clearenv"]
-        for k, v in worker_environment(None).items():
+        for k, v in worker_environment(None, self.preimport).items():
             cmd += ["--setenv", k, v]
         cmd += [python, "-I", "-B", "/opt/harness/child.py", str(req_r), str(resp_w),
                 "/submission", "--modules", ",".join(self.modules),

@@ -4,10 +4,10 @@ Build, train and use single- and multi-layer networks for two classification pro
 - "iris": 4 measurements of a flower -> one of 3 species;
 - "mnist": a 28x28 digit, flattened to 784 pixels in [0, 1] -> one of 10 digits.
 
-Write it in PyTorch (as below) or, on the TensorFlow/Keras track, in Keras 3: `build_model`
-may return a `torch.nn.Module` or a `keras.Model`; the grader uses your `fit` and `predict`
-and reads the model's outputs either way (Keras runs on its torch backend there, so use
-`import keras`, not `tensorflow.keras`).
+Write it in PyTorch (as below), in Keras 3 (the TensorFlow/Keras track: `import keras`, or
+`from tensorflow import keras` as in the lesson) or with PyTorch Lightning: `build_model`
+may return a `torch.nn.Module`, a `keras.Model` or a `lightning.LightningModule`; the grader
+uses your `fit` and `predict` and reads the model's outputs either way.
 
 Conventions: X is a float32 array (N, features), y integer labels (N,); the grader sends
 numpy arrays.

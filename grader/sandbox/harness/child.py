@@ -375,6 +375,7 @@ def seed_everything(seed):
         # Reproducible training checks: deterministic kernels where torch has them (on
         # CUDA with CUBLAS_WORKSPACE_CONFIG from the worker's environment), a warning where not.
         torch.use_deterministic_algorithms(True, warn_only=True)
+    # Not tf.random.set_seed: under it, Keras's traced shuffle repeats at every model.fit.
 
 
 def main():
@@ -408,6 +409,10 @@ def main():
 
 
 def preimport(a):
+    # No INFO log records, whatever handlers a library installs (Lightning's prints "GPU
+    # available" and tips at every Trainer); warnings, errors and prints still show.
+    import logging
+    logging.disable(logging.INFO)
     for name in filter(None, a.preimport.split(",")):
         __import__(name)
 

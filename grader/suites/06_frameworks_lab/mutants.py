@@ -31,3 +31,37 @@ MUTANTS = [
     Mutant("predict argmax over the batch", "argmax along axis 0",
            replace=[("    return outputs.argmax(dim=1).numpy()", "    return outputs.argmax(dim=0).numpy()")]),
 ]
+
+# --- the Keras track (solutions/06_frameworks_lab/tracks/keras: the lesson's
+# `from tensorflow import keras`, graded on the TensorFlow backend) ---
+MUTANTS += [Mutant(name, description, replace=replace, track="keras") for name, description, replace in [
+    ("no hidden activation", "Dense hidden layers without relu",
+     [('keras.layers.Dense(units, activation="relu")', "keras.layers.Dense(units)")]),
+    ("softmax output with from_logits=True", "softmax in the model and in the loss",
+     [("model.add(keras.layers.Dense(n_out))", 'model.add(keras.layers.Dense(n_out, activation="softmax"))')]),
+    ("fit ignores lr", "Adam's default learning rate",
+     [("keras.optimizers.Adam(learning_rate=lr)", "keras.optimizers.Adam()")]),
+    ("fit ignores epochs", "one epoch whatever epochs is",
+     [("epochs=epochs, batch_size", "epochs=1, batch_size")]),
+    ("batches of 64", "batch_size=64 instead of 32",
+     [("batch_size=BATCH_SIZE", "batch_size=64")]),
+    ("no shuffling", "shuffle=False: the same batches every epoch",
+     [("shuffle=True", "shuffle=False")]),
+    ("predict returns the outputs", "the logits instead of the labels",
+     [("    return np.argmax(logits, axis=1)", "    return logits")]),
+]]
+
+# --- the Lightning track (solutions/06_frameworks_lab/tracks/lightning) ---
+MUTANTS += [Mutant(name, description, replace=replace, track="lightning") for name, description, replace in [
+    ("training_step does not return the loss", "Lightning then skips every optimizer step",
+     [("        self._count += len(xb)\n        return loss\n", "        self._count += len(xb)\n")]),
+    ("configure_optimizers on the last layer only", "the hidden layers are never trained",
+     [("torch.optim.Adam(self.parameters(), lr=self.lr)",
+       "torch.optim.Adam(self.net[-1].parameters(), lr=self.lr)")]),
+    ("fit ignores lr", "the module keeps its default learning rate",
+     [("    model.lr, model.epoch_losses = lr, []\n", "    model.epoch_losses = []\n")]),
+    ("one epoch", "max_epochs=1 whatever epochs is",
+     [("L.Trainer(max_epochs=epochs,", "L.Trainer(max_epochs=1,")]),
+    ("no shuffling", "the same batches every epoch",
+     [("batch_size=BATCH_SIZE, shuffle=True)", "batch_size=BATCH_SIZE, shuffle=False)")]),
+]]
