@@ -30,6 +30,16 @@ BIN = Path(sys.executable).parent
 SECRET = "nbgrader-e2e-secret"
 ASSIGNMENTS = course.list_assignments()
 STUDENTS = ("reference", "stub", "buggy")
+
+
+def track_students(aid: str) -> tuple[str, ...]:
+    """A student per other track of the assignment (06: keras, lightning), who hands in
+    that track's reference in the notebook."""
+    return tuple(f"track-{t}" for t in course.load_assignment(aid).tracks)
+
+
+def students_of(aid: str) -> tuple[str, ...]:
+    return STUDENTS + track_students(aid)
 TIMES: dict[str, float] = {}
 
 
@@ -83,6 +93,20 @@ def handed_in(release: dict, code: dict[str, str]) -> dict:
     return nb
 
 
+def track_cells(release: dict, source: str) -> dict[str, str]:
+    """A track's reference as its student writes it into the release notebook: the setup
+    cell is locked, so the track's imports, constants and classes go at the top of the
+    first solution cell, each function into its own cell."""
+    _doc, setup, defs = ne.split_module(source)
+    cells = [c["metadata"]["nbgrader"]["grade_id"] for c in release["cells"]
+             if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "code"]
+    code = {name: text for name, text in defs if name in cells}
+    extra = [text for name, text in defs if name not in cells]
+    first = next(c for c in cells if c in code)
+    code[first] = "\n\n".join(setup + extra + [code[first]])
+    return code
+
+
 def first_mutant(assignment):
     """The known bug of the buggy student: the assignment's first mutant of the notebook's
     module (`grader validate` proves that it loses points)."""
@@ -105,6 +129,9 @@ def hand_in(course_dir: Path, buggy_py: Path, aid: str) -> None:
     mutant.write(assignment.solution_dir, buggy_py / "buggy" / aid, assignment.main_module)
     notebooks = {"reference": handed_in(release, solved(solution)), "stub": release,
                  "buggy": handed_in(release, solved(mutant.apply(solution)))}
+    for track, folder in assignment.tracks.items():
+        notebooks[f"track-{track}"] = handed_in(
+            release, track_cells(release, (folder / f"{module}.py").read_text()))
     for student, nb in notebooks.items():
         folder = course_dir / "submitted" / student / aid
         folder.mkdir(parents=True)
@@ -182,7 +209,7 @@ def cell_grades(db: Path, assignments: list[str]) -> dict:
     with Gradebook(f"sqlite:///{db}") as gb:
         for aid in assignments:
             notebook = Path(ne.notebook_name(course.load_assignment(aid))).stem
-            for student in STUDENTS:
+            for student in students_of(aid):
                 submission = gb.find_submission_notebook(notebook, aid, student)
                 out[aid, student] = {g.name: g.score for g in submission.grades}
     return out
@@ -233,6 +260,16 @@ def test_nbgrader_gives_the_reference_full_marks_and_the_stubs_zero(e2e, aid):
     assert exported(e2e, aid, "stub") == (0.0, full)
 
 
+def test_every_track_scores_full_marks_in_nbgrader_and_in_grader_grade(e2e):
+    tracks = [(aid, s) for aid in ASSIGNMENTS for s in track_students(aid)]
+    assert {s for _aid, s in tracks} >= {"track-keras", "track-lightning"}
+    for aid, student in tracks:
+        score, full = exported(e2e, aid, student)
+        assert score == full == max_score(aid) > 0, (aid, student)
+        result = our_result(e2e, aid, student)
+        assert result["score"] == result["max_score"] == full, (aid, student)
+
+
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_nbgrader_gives_the_buggy_notebook_its_expected_partial_score(e2e, aid):
     """Expected: what `grader grade` gives the same mistake handed in as a .py file."""
@@ -248,7 +285,7 @@ def test_grader_grade_agrees_with_nbgrader_autograde_per_cell(e2e, aid):
     with the tests of each cell read from the cell itself (ne.cell_tests)."""
     tests_of_cells = ne.cell_tests(e2e["sources"][aid])
     assert tests_of_cells
-    for student in STUDENTS:
+    for student in students_of(aid):
         result = our_result(e2e, aid, student)
         ours = ne.cell_scores(result, tests_of_cells)
         theirs = {cell: e2e["cells"][aid, student][cell] for cell in tests_of_cells}
@@ -263,7 +300,7 @@ def test_grader_grade_agrees_with_nbgrader_autograde_per_cell(e2e, aid):
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_grader_grade_writes_the_same_cell_scores_into_the_gradebook(e2e, aid):
     """`grader grade --nbgrader-db` into a gradebook that nbgrader's autograde never saw."""
-    for student in STUDENTS:
+    for student in students_of(aid):
         tests = ne.cell_tests(e2e["sources"][aid])
         written = {cell: e2e["cells_written"][aid, student][cell] for cell in tests}
         assert written == pytest.approx({cell: e2e["cells"][aid, student][cell]
@@ -273,7 +310,7 @@ def test_grader_grade_writes_the_same_cell_scores_into_the_gradebook(e2e, aid):
 @pytest.mark.parametrize("aid", ASSIGNMENTS)
 def test_autograded_test_cells_have_no_errors_or_stderr(e2e, aid):
     name = ne.notebook_name(course.load_assignment(aid))
-    for student in ("reference", "buggy"):
+    for student in ("reference", "buggy") + track_students(aid):
         path = e2e["course"][aid] / "autograded" / student / aid / name
         nb = json.loads(path.read_text())
         for cell in filter(ne.is_test_cell, nb["cells"]):

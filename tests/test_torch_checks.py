@@ -126,3 +126,19 @@ def test_forward_log_checks():
     for recorded, kwargs, words in cases:
         with pytest.raises(CheckFailed, match=words):
             check_forward_log(recorded, what="f", **kwargs)
+
+
+def test_adam_steps_find_a_layer_left_out_of_the_optimizer():
+    """The optimizer over the output layer only: the right number of steps on that layer,
+    none on the hidden one (a mutant of 06 on every track that only MNIST's accuracy
+    caught before, by a margin)."""
+    from grader.checks.models import check_adam_steps
+
+    rng = np.random.default_rng(0)
+    before = [(rng.normal(size=(4, 8)), np.zeros(8)), (rng.normal(size=(8, 3)), np.zeros(3))]
+    lr, steps = 1e-4, 3
+    moved = [(W + steps * lr, b + steps * lr) for W, b in before]
+    check_adam_steps(before, moved, lr, 96, "fit")            # both layers trained: fine
+    frozen = [before[0], moved[1]]
+    with pytest.raises(CheckFailed, match="layer 1 did not change"):
+        check_adam_steps(before, frozen, lr, 96, "fit")

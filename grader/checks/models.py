@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
 from grader.checks.numeric import close
-from grader.i18n import _, num
+from grader.i18n import _, ngettext, num
 
 ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
                "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
@@ -84,7 +84,17 @@ def adam_steps(before, after, lr: float) -> float:
 
 
 def check_adam_steps(before, after, lr: float, n: int, what: str) -> None:
-    """One epoch over n samples took one Adam step per mini-batch of 32 (ceil(n / 32))."""
+    """One epoch over n samples took one Adam step per mini-batch of 32 (ceil(n / 32)), and
+    it trained every layer: Adam's first step alone moves some weight of each layer by lr,
+    so a layer none of whose weights moved by half of that was left out of the optimizer."""
+    frozen = [i for i, (old, new) in enumerate(zip(before, after), 1)
+              if adam_steps([old], [new], lr) < 0.5]
+    if frozen:
+        raise CheckFailed(ngettext(
+            "{what}: layer {layers} did not change; give the optimizer all of the model's "
+            "parameters", "{what}: layers {layers} did not change; give the optimizer all of "
+            "the model's parameters", len(frozen)).format(
+                what=what, layers=", ".join(map(str, frozen))))
     steps, want = adam_steps(before, after, lr), -(-n // 32)
     if not abs(steps - want) <= 0.35:
         raise CheckFailed(_("{what}: the weights moved as {steps} Adam steps of lr would; one "

@@ -7,6 +7,7 @@ stderr sent to stdout.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import warnings
@@ -19,6 +20,10 @@ def quiet_stderr():
         with contextlib.suppress(Exception):
             stream.flush()
     saved = None
+    # no INFO log records either: a library's own handler (Lightning's "GPU available" at
+    # every Trainer) writes to the stream it saw at import, which no redirect reaches
+    logs_off = logging.root.manager.disable
+    logging.disable(max(logs_off, logging.INFO))
     with contextlib.suppress(OSError, ValueError):
         saved = os.dup(2)
         os.dup2(1, 2)          # C-level writes (torch, BLAS) as well
@@ -30,6 +35,7 @@ def quiet_stderr():
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        logging.disable(logs_off)
         if saved is not None:
             os.dup2(saved, 2)
             os.close(saved)

@@ -37,8 +37,10 @@ MUTANTS = [
 MUTANTS += [Mutant(name, description, replace=replace, track="keras") for name, description, replace in [
     ("no hidden activation", "Dense hidden layers without relu",
      [('keras.layers.Dense(units, activation="relu")', "keras.layers.Dense(units)")]),
-    ("softmax output with from_logits=True", "softmax in the model and in the loss",
-     [("model.add(keras.layers.Dense(n_out))", 'model.add(keras.layers.Dense(n_out, activation="softmax"))')]),
+    # (not "softmax in the model and from_logits=True": on TensorFlow, Keras then takes the
+    # logits from under the softmax itself and only warns, so the mistake computes nothing wrong)
+    ("relu on the output layer", "activation='relu' on every layer, the output one too",
+     [("model.add(keras.layers.Dense(n_out))", 'model.add(keras.layers.Dense(n_out, activation="relu"))')]),
     ("fit ignores lr", "Adam's default learning rate",
      [("keras.optimizers.Adam(learning_rate=lr)", "keras.optimizers.Adam()")]),
     ("fit ignores epochs", "one epoch whatever epochs is",
@@ -65,3 +67,8 @@ MUTANTS += [Mutant(name, description, replace=replace, track="lightning") for na
     ("no shuffling", "the same batches every epoch",
      [("batch_size=BATCH_SIZE, shuffle=True)", "batch_size=BATCH_SIZE, shuffle=False)")]),
 ]]
+
+# the same mistake on the torch track: the optimizer over the output layer only
+MUTANTS.append(Mutant("optimizer on the output layer only", "the hidden layers are never trained",
+                      replace=[("torch.optim.Adam(model.parameters(), lr=lr)",
+                                "torch.optim.Adam(model[-1].parameters(), lr=lr)")]))
