@@ -169,3 +169,14 @@ def _split(frame: bytes):
     header_len, payload_len = wire.parse_prefix(frame[:wire.PREFIX_SIZE])
     header = frame[wire.PREFIX_SIZE:wire.PREFIX_SIZE + header_len]
     return header, frame[wire.PREFIX_SIZE + header_len:]
+
+
+def test_eager_tensorflow_tensors_cross_as_data_and_variables_as_handles():
+    tf = pytest.importorskip("tensorflow", reason="needs TensorFlow (make install installs "
+                             "the tensorflow extra)")
+    got = roundtrip({"f": tf.constant([[1.0, 2.0]]), "i": tf.constant([1, 2], dtype=tf.int64)})
+    assert got["f"].dtype == "tf.float32" and got["f"].array.dtype == np.float32
+    assert got["f"].array.tolist() == [[1.0, 2.0]]
+    assert got["i"].dtype == "tf.int64" and got["i"].array.tolist() == [1, 2]
+    with pytest.raises(WireError):
+        roundtrip(tf.Variable(1.0))

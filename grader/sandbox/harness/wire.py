@@ -43,7 +43,8 @@ class Handle:
 
 
 class TensorData:
-    """A torch tensor as data: its values as an ndarray plus the dtype and device it had."""
+    """A torch or TensorFlow tensor as data: its values as an ndarray plus the dtype
+    ("torch.float32", "tf.float32") and device it had, as the worker described them."""
 
     __slots__ = ("array", "dtype", "device", "requires_grad")
 
@@ -112,6 +113,8 @@ class _Encoder:
             return {"__handle__": v.id}
         elif _is_torch_tensor(v):
             return self.tensor(v)
+        elif _is_tf_tensor(v):
+            return self.tf_tensor(v)
         if self.to_handle is None:
             raise WireError(f"values of type {t.__name__} cannot be sent")
         h = self.to_handle(v)
@@ -128,6 +131,22 @@ class _Encoder:
             arr = data.cpu().numpy()
         return self.array(arr, {"tensor": True, "torch_dtype": dtype, "device": str(t.device),
                                 "requires_grad": bool(t.requires_grad)})
+
+    def tf_tensor(self, t):
+        dtype = f"tf.{t.dtype.name}"
+        arr = t.numpy()
+        if dtype == "tf.bfloat16":
+            arr = arr.astype(np.float32)
+        return self.array(np.asarray(arr), {"tensor": True, "torch_dtype": dtype,
+                                            "device": str(t.device)})
+
+
+def _is_tf_tensor(v) -> bool:
+    """An eager TensorFlow tensor (tf.constant, the result of an op; not a tf.Variable,
+    which stays a handle like any other object)."""
+    cls = type(v)
+    return cls.__module__.startswith("tensorflow") and any(
+        c.__name__ == "EagerTensor" for c in cls.__mro__)
 
 
 def _is_torch_tensor(v) -> bool:
