@@ -24,6 +24,8 @@ _BYTES_OF = {"torch.float32": np.float32, "torch.float64": np.float64,
              "torch.float16": np.float16, "torch.int64": np.int64, "torch.int32": np.int32,
              "torch.int16": np.int16, "torch.int8": np.int8, "torch.uint8": np.uint8,
              "torch.bool": np.bool_}
+# TensorFlow's eager tensors cross the wire the same way, their dtype written "tf.<name>"
+_BYTES_OF.update({f"tf.{name[len('torch.'):]}": np_type for name, np_type in list(_BYTES_OF.items())})
 
 
 def check_tensor(got, expected, *, what: str, inputs: str | None = None,
