@@ -92,6 +92,43 @@ def _is_autograd_call(call: ast.Call, grad_aliases: set[str]) -> bool:
     return False
 
 
+def uses_gradient_tape(source: str, function: str) -> bool | None:
+    """Whether `function` (or a function of the module it calls, transitively) asks a
+    tape for a gradient (`tape.gradient(...)` or `tape.jacobian(...)`); None when the
+    module has no such function."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    functions = _functions(tree)
+    if function not in functions:
+        return None
+    seen, todo = set(), [function]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        body = functions[name]
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr in ("gradient", "jacobian") for n in ast.walk(body)):
+            return True
+        todo.extend(_called_names(body))
+    return False
+
+
+def check_uses_gradient_tape(source: str, function: str, *, what: str) -> None:
+    """Fail unless the function takes its gradient from a tf.GradientTape."""
+    used = uses_gradient_tape(source, function)
+    if used is None:
+        raise CheckFailed(_("{what}: no function `{function}` found in your module").format(
+            what=what, function=function))
+    if not used:
+        raise CheckFailed(_("{what}: `{function}` never calls tape.gradient(...); the task is "
+                            "to let tf.GradientTape compute the gradient, not to write the "
+                            "derivative by hand").format(what=what, function=function))
+
+
 def uses_autograd(source: str, function: str) -> bool | None:
     """Whether `function` (or a function of the module it calls, transitively) calls
     .backward() or torch.autograd.grad; None when the module has no such function."""

@@ -36,3 +36,48 @@ def test_gradient_of_expression_matches_the_analytic_gradient(student, rng, dtyp
         check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
                      what="gradient_of_expression(x)", inputs=describe_input("x", x),
                      dtype=f"tf.{np.dtype(dtype).name}", device=None, **tol)
+
+
+@pytest.mark.points(2)
+def test_gradient_of_expression_uses_a_gradient_tape(student, submission, rng):
+    """gradient_of_expression lets tf.GradientTape compute the gradient"""
+    from grader.checks.autograd import check_uses_gradient_tape
+
+    check_uses_gradient_tape(submission.source("tf_basics"), "gradient_of_expression",
+                             what="gradient_of_expression")
+    x = rng.normal(size=5)
+    check_tensor(student.gradient_of_expression(x), analytic_gradient(x),
+                 what="gradient_of_expression(x)", inputs=describe_input("x", x),
+                 dtype="tf.float64", device=None, rtol=1e-10, atol=1e-14)
+
+
+def descent(x, y, epochs, lr):
+    """`epochs` plain gradient-descent steps on the mean squared error of w * x + b, from
+    w = b = 0, in float64 (the student's float32 steps agree to about 1e-6)."""
+    w = b = 0.0
+    for _step in range(epochs):
+        r = w * x + b - y
+        w, b = w - lr * np.mean(2 * r * x), b - lr * np.mean(2 * r)
+    return w, b
+
+
+@pytest.mark.points(2)
+def test_fit_line_takes_the_gradient_steps(student, rng):
+    """fit_line takes `epochs` plain gradient-descent steps of size lr from w = b = 0"""
+    from grader.checks import CheckFailed, close
+    from grader.checks.autograd import check_python_float
+    from grader.i18n import _
+
+    for epochs, lr in ((1, 0.1), (5, 0.05), (20, 0.3), (200, 0.1)):
+        x = rng.uniform(-1, 1, size=30)
+        y = rng.uniform(-3, 3) * x + rng.uniform(-2, 2) + rng.normal(0, 0.1, size=30)
+        what = f"fit_line(x, y, epochs={epochs}, lr={lr})"
+        got = student.fit_line(x, y, epochs=epochs, lr=lr)
+        if type(got) is not tuple or len(got) != 2:
+            raise CheckFailed(_("{what}: expected a tuple (w, b) of two floats, got {got}")
+                              .format(what=what, got=type(got).__name__))
+        pair = [check_python_float(v, what=what) for v in got]
+        if not close(pair, descent(x, y, epochs, lr), rtol=1e-4, atol=1e-5):
+            raise CheckFailed(_("{what} with 30 points x in [-1, 1]: (w, b) differs from the "
+                                "result of {epochs} gradient-descent steps on the mean squared "
+                                "error starting at w = b = 0").format(what=what, epochs=epochs))
