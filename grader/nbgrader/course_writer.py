@@ -77,12 +77,18 @@ CONFIG_MARK = "# nbgrader configuration written by `grader nbgrader`"
 
 
 CONFIG = CONFIG_MARK + '''; run nbgrader from this folder.
+import importlib.util
 import os
 
 c = get_config()  # noqa: F821
 # the kernels start with the environment of `grader grade`'s worker (one thread per math
 # library, a fixed hash seed, ...), so that both graders compute the same numbers
 os.environ.update({environment})
+# Keras runs on TensorFlow where it is installed (as `grader grade` runs code that imports
+# TensorFlow: the lesson's `from tensorflow import keras`, 05_tensorflow_basics), else on
+# torch. One environment serves every notebook here: Keras code that imports only `keras`
+# runs on torch in `grader grade` and on TensorFlow here, where TensorFlow is installed.
+os.environ["KERAS_BACKEND"] = "tensorflow" if importlib.util.find_spec("tensorflow") else "torch"
 # the hidden tests run inside each notebook's kernel: a cell may need up to the budget of a
 # whole submission in `grader grade` (each call into the student's code has its own deadline)
 c.Execute.timeout = {timeout}
@@ -98,11 +104,12 @@ def _dict_literal(d: dict) -> str:
 
 def worker_environment() -> dict[str, str]:
     """The variables of the sandboxed worker's environment that change what code computes
-    (threads of the math libraries, hash seed, Keras backend...), not its paths."""
+    (threads of the math libraries, hash seed...), not its paths; the Keras backend is chosen
+    in the configuration itself (CONFIG)."""
     from grader.sandbox.bwrap import worker_environment as sandbox_environment
 
     return {k: v for k, v in sandbox_environment().items()
-            if k not in ("HOME", "TMPDIR", "PATH", "LANG", "MPLBACKEND")}
+            if k not in ("HOME", "TMPDIR", "PATH", "LANG", "MPLBACKEND", "KERAS_BACKEND")}
 
 
 def write_course(course_dir: Path, assignment_ids: list[str] | None = None,

@@ -16,9 +16,11 @@ import warnings
 
 if __package__:      # imported by the grader: the in-process worker (grader/sandbox/in_process.py)
     from . import stackdump, syscalls, wire
+    from .devices import fake_devices
 else:                # run as a script in the sandbox, beside wire.py and syscalls.py
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import stackdump  # noqa: E402
+    from devices import fake_devices  # noqa: E402
     import syscalls  # noqa: E402
     import wire  # noqa: E402
 
@@ -318,34 +320,6 @@ def torch_model(spec):
             raise LookupError(f"unknown layer {name}")
         layers.append(getattr(torch.nn, name)(*args))
     return torch.nn.Sequential(*layers)
-
-
-class fake_devices:
-    """For one call only: torch.cuda / torch.backends.mps report the devices the grader
-    asks for ({"cuda": bool, "mps": bool}), so a device choice can be checked on any
-    machine. Nothing else of torch is changed."""
-
-    def __init__(self, wanted):
-        self.wanted, self.saved = wanted, []
-
-    def __enter__(self):
-        torch = sys.modules.get("torch")
-        if not self.wanted or torch is None:
-            return self
-        cuda, mps = bool(self.wanted.get("cuda")), bool(self.wanted.get("mps"))
-        fakes = [(torch.cuda, "is_available", lambda: cuda),
-                 (torch.cuda, "device_count", lambda: int(cuda)),
-                 (torch.backends.mps, "is_available", lambda: mps)]
-        for owner, name, fake in fakes:
-            self.saved.append((owner, name, getattr(owner, name)))
-            setattr(owner, name, fake)
-        return self
-
-    def __exit__(self, *exc):
-        for owner, name, original in reversed(self.saved):
-            setattr(owner, name, original)
-        self.saved = []
-        return False
 
 
 def exit_with_the_grader(req_fd):

@@ -1,6 +1,8 @@
-"""Hidden tests of assignment 05 (TensorFlow track), part 1: to_tensor, and gradients with
-tf.GradientTape against the analytic gradient computed here. (WIP on this branch: the
-device tests, fit_line, the MLP and the training loop are still to come.)"""
+"""Hidden tests of assignment 05 on the TensorFlow track, part 1: to_tensor, get_device
+(with TensorFlow's device list faked in the student's process, so both cases are checked on
+any machine), gradient_of_expression against the analytic gradient computed here and taken
+from a GradientTape (read from the syntax tree), fit_line against plain gradient descent
+computed here in numpy (the grading process never imports TensorFlow)."""
 import numpy as np
 import pytest
 
@@ -81,3 +83,22 @@ def test_fit_line_takes_the_gradient_steps(student, rng):
             raise CheckFailed(_("{what} with 30 points x in [-1, 1]: (w, b) differs from the "
                                 "result of {epochs} gradient-descent steps on the mean squared "
                                 "error starting at w = b = 0").format(what=what, epochs=epochs))
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("gpu, expected", [(True, "/GPU:0"), (False, "/CPU:0")], ids=["gpu", "none"])
+def test_get_device_prefers_the_gpu(student, gpu, expected):
+    """get_device names the GPU where TensorFlow lists one, else the CPU"""
+    from grader.checks import CheckFailed, InvalidOutput
+    from grader.i18n import _
+
+    what = _("{call} where {check} lists {devices}").format(
+        call="get_device()", check='tf.config.list_physical_devices("GPU")',
+        devices="[GPU:0]" if gpu else "[]")
+    got = student.call_with_fake_devices("get_device", cuda=gpu)
+    if type(got) is not str:
+        raise InvalidOutput(_("{what}: expected a device name such as {name}, got {got}").format(
+            what=what, name=repr(expected), got=type(got).__name__))
+    if got.upper().replace("/DEVICE:", "/") != expected:
+        raise CheckFailed(_("{what}: got {got}, expected {expected}").format(
+            what=what, got=repr(got), expected=repr(expected)))
