@@ -39,7 +39,10 @@ from grader.sandbox.worker import OUTPUT_LIMIT, TMPFS_SIZE, Worker
 
 READY_SECONDS = 300.0        # the zygote's own start (imports on a busy machine): the grader's time
 EXIT_SECONDS = 10.0          # a killed worker's namespace is gone within this
-KEEP = 2                     # zygotes per grading process (an assignment each), least recent ends
+# zygotes per grading process, least recent ends: one per recipe, and 06 has four (torch,
+# Keras, Lightning, Keras on TensorFlow); with two, a class whose tracks alternate started
+# a zygote (3-11 s each) for most of its Keras, Lightning and TensorFlow submissions
+KEEP = 4
 SETUP_FAILED = 121           # harness/zygote.py: the forked worker could not build its sandbox
 DIR_PREFIX = "grader-zygote-"   # then the grading process's pid
 
