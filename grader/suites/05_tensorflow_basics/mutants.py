@@ -1,5 +1,5 @@
 """Realistic mistakes in tf_basics.py; `grader validate 05_tensorflow_basics` shows that each
-loses points. (WIP on this branch: more to come, to at least 10.)"""
+loses points."""
 from grader.mutants import Mutant
 
 MUTANTS = [
