@@ -544,3 +544,12 @@ def test_chart_labels_wrap_and_keep_every_word_of_a_long_test_name():
     labels = chart_labels(names)
     assert [" ".join(label.split("\n")) for label in labels] == names
     assert all(len(line) <= 48 for label in labels for line in label.split("\n"))
+
+
+def test_short_gradebook_names_stay_unique_when_assignments_share_a_number():
+    from grader.reports.gradebook import short_names
+
+    names = short_names(["student", "01_numpy_forward", "05_pytorch_basics",
+                         "05_tensorflow_basics", "total", "max_total"])
+    assert names["01_numpy_forward"] == "01" and names["max_total"] == "max"
+    assert names["05_pytorch_basics"] == "05p" and names["05_tensorflow_basics"] == "05t"

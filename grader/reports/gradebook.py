@@ -147,7 +147,7 @@ def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | Non
         # ungradable and "?" for needs re-grade, the full names listed below the table
         t = Table(title=f"Gradebook: {out_dir}")
         for name in gradebook.header():
-            label = short_name(name) if short else name
+            label = shorts[name] if short else name
             t.add_column(label, justify="left" if name == "student" else "right")
         for row in gradebook.rows:
             # Text, not markup strings: a student name like "[red]x" must print as itself.
@@ -172,13 +172,14 @@ def print_gradebook(out_dir: Path, console=None, assignment_ids: list[str] | Non
                               "the grader failed on some tests")
         return t
 
+    shorts = short_names(gradebook.header())
     wide = table(short=False)
     if fits(console, wide):
         console.print(wide)
     else:
         console.print(table(short=True))
-        renamed = [(short_name(a), a) for a in gradebook.header()
-                   if short_name(a) != a and a != "max_total"]
+        renamed = [(shorts[a], a) for a in gradebook.header()
+                   if shorts[a] != a and a != "max_total"]
         console.print(Text("; ".join(f"{short}={name}" for short, name in renamed)))
     for message in warnings:
         console.print(Text(f"warning: {message}", style="yellow"))
@@ -195,6 +196,29 @@ def short_name(column: str) -> str:
         late = " (before late penalty)"
         return head + ("*" if column.endswith(late) else "")
     return column
+
+
+def short_names(columns) -> dict[str, str]:
+    """Each column's short name (short_name), made unique: assignments that share a number
+    (05_pytorch_basics, 05_tensorflow_basics) add the first letters of their names until
+    they differ ("05p", "05t")."""
+    names = {c: short_name(c) for c in columns}
+    for short in set(names.values()):
+        clash = [c for c in columns if names[c] == short]
+        if len(clash) < 2:
+            continue
+        for n in range(1, 40):
+            tried = {c: _with_letters(c, n) for c in clash}
+            if len(set(tried.values())) == len(clash):
+                names.update(tried)
+                break
+    return names
+
+
+def _with_letters(column: str, n: int) -> str:
+    head, _, rest = column.partition("_")
+    star = "*" if short_name(column).endswith("*") else ""
+    return head + rest.replace("_", "")[:n] + star
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
