@@ -87,6 +87,12 @@ class Assignment:
                 and not p.name.startswith((".", "__"))}
 
     @property
+    def gpu_framework(self) -> str:
+        """The framework whose CUDA the GPU tests use ("torch" unless `gpu_framework` says
+        "tensorflow"): GPU tests run only where a probe of that framework holds a context."""
+        return str(self.settings.get("gpu_framework", "torch"))
+
+    @property
     def notebook_module(self) -> str:
         """The module the notebook holds: the one it is named after, else the main module."""
         stem = Path(self.notebook or self.main_module).stem
@@ -164,3 +170,12 @@ def list_assignments() -> list[str]:
     if not found:      # a student bundle
         found = {p.parent.name for p in (course_root() / "assignments").glob("*/assignment.toml")}
     return sorted(found)
+
+
+def wants_gpu(assignment_id: str) -> str | None:
+    """The framework of the assignment's GPU tests where it asks for GPU workers, else None."""
+    try:
+        a = load_assignment(assignment_id)
+    except Exception:          # noqa: BLE001  an unknown assignment is graded as ungradable
+        return None
+    return a.gpu_framework if a.settings.get("gpu") else None

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from grader import __version__, i18n, late
-from grader.course import PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment
+from grader.course import (PACKAGE_DIR, SUITES_DIR, Assignment, course_root, load_assignment,
+                           wants_gpu)
 from grader.pool import Interrupted, output_lock, run_many, stop_signal, stoppable
 from grader.submissions import Submission, UngradableSubmission
 from grader.sandbox.stacks import strip_dumps
@@ -235,7 +236,7 @@ def max_score(assignment_id: str) -> float:
     from grader.plugin import PointsCollector
 
     a = load_assignment(assignment_id)
-    collector = PointsCollector()
+    collector = PointsCollector(a)
     pytest.main(suite_pytest_args(a) + ["--collect-only"], plugins=[collector])
     return collector.total
 
@@ -397,18 +398,11 @@ def _summary(result: dict) -> dict:
             "internal_errors": e["internal_errors"], "time": result["execution_time"]}
 
 
-def wants_gpu(assignment_id: str) -> bool:
-    try:
-        return bool(load_assignment(assignment_id).settings.get("gpu"))
-    except Exception:          # noqa: BLE001  an unknown assignment is graded as ungradable
-        return False
-
-
 def grade_here(todo: list[Submission], out: Path, secret: str, finished, jobs: int = 1) -> list[dict]:
     """Grade `todo` in `jobs` processes of this machine (grade_class's default `run`)."""
-    if any(wants_gpu(s.assignment) for s in todo):
+    for framework in sorted({wants_gpu(s.assignment) for s in todo} - {None}):
         from grader.gpu.decision import decision
-        decision()        # once, here: the pool processes adopt it
+        decision(framework)       # once, here: the pool processes adopt it
     return run_many([(s, out, secret) for s in todo], jobs, _grade_and_write, finished)
 
 

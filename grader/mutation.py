@@ -143,7 +143,7 @@ def equivalents(assignment: Assignment) -> dict[str, dict]:
     without one: where a GPU is available, that mutant must be killed like any other."""
     from grader.plugin import gpu_skip_reason
 
-    gpu = gpu_skip_reason() is None
+    gpu = gpu_skip_reason(assignment) is None
     return {e["id"]: e for e in judgements(assignment) if not (e["needs"] == "gpu" and gpu)}
 
 

@@ -111,19 +111,20 @@ class _Item:
     credit: Credit = field(default_factory=Credit)
 
 
-def gpu_skip_reason() -> str | None:
-    """Why GPU tests do not run here (None: they do). The one decision (grader.gpu), shared
+def gpu_skip_reason(assignment: Assignment | None = None) -> str | None:
+    """Why the GPU tests of `assignment` do not run here (None: they do). The one decision
+    (grader.gpu) for the framework its GPU tests use (torch's without an assignment), shared
     by the plugin, the maxima, the nbgrader export and the mutation runs."""
-    decided = gpu.decision()
+    decided = gpu.decision("torch" if assignment is None else assignment.gpu_framework)
     return None if decided.ok else decided.reason
 
 
 def gpu_decision_for(assignment: Assignment):
     """The GPU decision a submission's workers run under: the one decision where the
-    assignment asks for GPU workers and GPU tests run here, else None (CPU workers)."""
+    assignment asks for GPU workers and its GPU tests run here, else None (CPU workers)."""
     if not assignment.settings.get("gpu"):
         return None
-    decided = gpu.decision()
+    decided = gpu.decision(assignment.gpu_framework)
     return decided if decided.ok else None
 
 
@@ -256,7 +257,7 @@ class GradingPlugin:
             if problem is not None:
                 self.collection_errors.append(problem)
             if item.get_closest_marker("gpu") is not None:
-                why = gpu_skip_reason()
+                why = gpu_skip_reason(self.ctx.assignment)
                 if why is not None:
                     item.add_marker(pytest.mark.skip(reason=_(why)))
 
@@ -387,15 +388,18 @@ def skipped_by_marker(item) -> bool:
 
 
 class PointsCollector:
-    """Sums the points of the collected tests that will run: GPU tests only where a GPU is
-    present, and no test a skip marker skips (the maxima of every result agree with it)."""
+    """Sums the points of the collected tests of `assignment` that will run: GPU tests only
+    where they run here, and no test a skip marker skips (the maxima of every result agree
+    with it)."""
 
-    def __init__(self):
+    def __init__(self, assignment: Assignment | None = None):
         self.total = 0.0
+        self.assignment = assignment
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
-            if item.get_closest_marker("gpu") is not None and gpu_skip_reason() is not None:
+            if item.get_closest_marker("gpu") is not None and \
+                    gpu_skip_reason(self.assignment) is not None:
                 continue
             if skipped_by_marker(item):
                 continue

@@ -4,7 +4,8 @@ NVML or nvidia-smi where its pids match), never believed from what the worker sa
 
 A GPU test runs on a fresh worker (the plugin restarts it), so the order is: nothing on the
 GPU before the call that is given device="cuda" (check_no_context_yet), a context after it
-(check_used_gpu).
+(check_used_gpu). `framework`: the one whose decision (and so whose count of device mappings
+after cuInit alone) the observation is judged against, as the assignment's `gpu_framework`.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from grader.checks.errors import CheckFailed
 from grader.i18n import _
 
 
-def check_no_context_yet(student, *, what: str,
-                         observation: Observation | None = None) -> None:
+def check_no_context_yet(student, *, what: str, observation: Observation | None = None,
+                         framework: str = "torch") -> None:
     """Fail if the student's worker already holds a CUDA context before `what` is called.
     Where the worker is not a process the grader started for this test (nbgrader's kernel is
     the student's own process, whose earlier cells may have used the GPU), there is no
@@ -23,19 +24,28 @@ def check_no_context_yet(student, *, what: str,
     if not student.worker_is_fresh():
         return
     seen = observe(student.worker_host_pids()) if observation is None else observation
-    if decision().holds_context(seen):
-        raise CheckFailed(_("{what}: your code was already on the GPU before it was asked to "
-                            "be (at import, or while building the model on the CPU); create "
-                            "tensors on a device only when a function is given one").format(
-            what=what))
+    if not decision(framework).holds_context(seen):
+        return
+    if framework == "tensorflow":
+        raise CheckFailed(_("{what}: your module was already on the GPU when it had only been "
+                            "imported; create tensors inside your functions, not at the top "
+                            "level of the module").format(what=what))
+    raise CheckFailed(_("{what}: your code was already on the GPU before it was asked to "
+                        "be (at import, or while building the model on the CPU); create "
+                        "tensors on a device only when a function is given one").format(
+        what=what))
 
 
-def check_used_gpu(student, *, what: str,
-                   observation: Observation | None = None) -> Observation:
+def check_used_gpu(student, *, what: str, observation: Observation | None = None,
+                   framework: str = "torch") -> Observation:
     """Fail unless the student's worker holds a CUDA context now; returns what was seen."""
     seen = observe(student.worker_host_pids()) if observation is None else observation
-    if not decision().holds_context(seen):
+    if decision(framework).holds_context(seen):
+        return seen
+    if framework == "tensorflow":
         raise CheckFailed(_("{what}: your process never used the GPU (it holds no CUDA "
-                            "context); put the model and the batches on the `device` you are "
-                            "given").format(what=what))
-    return seen
+                            "context); TensorFlow runs on the GPU by itself: do not pin your "
+                            "code to the CPU with tf.device(\"/CPU:0\")").format(what=what))
+    raise CheckFailed(_("{what}: your process never used the GPU (it holds no CUDA "
+                        "context); put the model and the batches on the `device` you are "
+                        "given").format(what=what))

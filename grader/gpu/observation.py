@@ -168,6 +168,9 @@ class Decision:
     detail: str = ""
     init_mappings: int = 0
     slots: tuple[Slot, ...] = ()        # the devices GPU workers take turns on
+    # the decisions for other frameworks than torch's, made on top of this one (decision.py):
+    # ((framework, Decision), ...), carried with it to the pool processes that adopt it
+    frameworks: tuple = ()
 
     def holds_context(self, seen: Observation) -> bool:
         return seen.listed or seen.mappings > self.init_mappings

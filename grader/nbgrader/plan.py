@@ -169,7 +169,7 @@ def hidden_tests(assignment: course.Assignment) -> list[SuiteTest]:
     if collector.errors or code not in (0, 5):
         raise ExportError(f"{assignment.suite_dir}: the hidden suite cannot be collected: "
                           + ("; ".join(collector.errors) or f"pytest exit {code}")[:500])
-    if any(t.gpu for t in collector.tests) and gpu_skip_reason() is not None:
+    if any(t.gpu for t in collector.tests) and gpu_skip_reason(assignment) is not None:
         # as in grader grade: GPU tests count only where a GPU is present
         collector.tests = [t for t in collector.tests if not t.gpu]
     return collector.tests

@@ -210,4 +210,10 @@ def worker_environment(gpu: gpus.GpuView | None = None, preimport=()) -> dict[st
         env[var] = "1"
     if gpu is not None:
         env.update(gpu.env)           # the worker's device (CUDA_VISIBLE_DEVICES by uuid)
+        if "tensorflow" in preimport:
+            # TensorFlow takes nearly all of a GPU's memory at its first op unless told to
+            # grow (the device may be shared, and the worker's memory is polled); and its
+            # matmuls round to TF32 on Ampere and later unless cuBLAS is told not to, which
+            # the GPU tests' tolerances do not allow for
+            env.update(TF_FORCE_GPU_ALLOW_GROWTH="true", NVIDIA_TF32_OVERRIDE="0")
     return env
