@@ -186,8 +186,9 @@ def submission_session(ctx: GradingContext, factory=None) -> Session:
     """The session a suite's `student` talks to: sandboxed workers, unless another worker
     `factory` is given (the nbgrader kernel's in-process worker)."""
     a = ctx.assignment
+    first, warm = worker_imports(ctx)
     return Session(ctx.prepared_dir, a.modules, limits_of(a), log_dir=ctx.log_dir,
-                   preimport=a.preimport + backend_imports(ctx), warm_imports=warm_imports(ctx),
+                   preimport=a.preimport + first, warm_imports=warm,
                    seed=seed_of(ctx, "worker"), budget=a.submission_timeout,
                    gpu=gpu_decision_for(a), forbidden=a.forbidden_imports,
                    factory=factory)
@@ -345,34 +346,32 @@ def _imported(ctx: "GradingContext") -> set[str]:
         return set()
 
 
-def warm_imports(ctx: "GradingContext") -> tuple[str, ...]:
-    """The assignment's warm imports that this submission imports: Keras-track submissions
-    of 06 are forked from a zygote with Keras imported, the others from one without, which
-    starts faster. A wrong guess costs time, never a grade: the worker imports what the
-    student's code imports."""
+def worker_imports(ctx: "GradingContext") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(first, warm), read from one parse of the submission's syntax tree.
+
+    first: ("tensorflow",) for a submission that imports TensorFlow, where the assignment
+    names it among its warm imports and this machine has it: the worker (cold or forked)
+    imports it before the student's code and runs Keras on the TensorFlow backend
+    (bwrap.worker_environment), so the lesson's `from tensorflow import keras` runs as
+    written. Elsewhere Keras runs on torch, and a TensorFlow import fails with a hint.
+
+    warm: the assignment's other warm imports that this submission imports: Keras-track
+    submissions of 06 are forked from a zygote with Keras imported, the others from one
+    without, which starts faster. A wrong guess costs time, never a grade: the worker
+    imports what the student's code imports."""
     wanted = ctx.assignment.warm_imports
     if not wanted:
-        return ()
-    imported, first = _imported(ctx), backend_imports(ctx)
-    return tuple(m for m in wanted if m in imported and m not in first)
+        return (), ()
+    imported = _imported(ctx)
+    first = ("tensorflow",) if ("tensorflow" in wanted and "tensorflow" not in
+                                ctx.assignment.preimport and "tensorflow" in imported
+                                and installed("tensorflow")) else ()
+    return first, tuple(m for m in wanted if m in imported and m not in first)
 
 
 @functools.cache
 def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
-
-
-def backend_imports(ctx: "GradingContext") -> tuple[str, ...]:
-    """("tensorflow",) for a submission that imports TensorFlow, where the assignment
-    names it among its warm imports and this machine has it: the worker (cold or forked)
-    imports it before the student's code and runs Keras on the TensorFlow backend
-    (bwrap.worker_environment), so the lesson's `from tensorflow import keras` runs as
-    written. Elsewhere Keras runs on torch, and a TensorFlow import fails with a hint."""
-    if "tensorflow" not in ctx.assignment.warm_imports or "tensorflow" in ctx.assignment.preimport:
-        return ()
-    if "tensorflow" in _imported(ctx) and installed("tensorflow"):
-        return ("tensorflow",)
-    return ()
 
 
 def skipped_by_marker(item) -> bool:

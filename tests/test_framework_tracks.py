@@ -86,7 +86,7 @@ def test_the_keras_backend_follows_what_the_worker_imports_first():
 
 def test_tensorflow_goes_first_only_for_submissions_that_import_it(tmp_path, monkeypatch):
     from grader import plugin
-    from grader.plugin import backend_imports, warm_imports
+    from grader.plugin import worker_imports
 
     a = load_assignment("06_frameworks_lab")
 
@@ -99,13 +99,16 @@ def test_tensorflow_goes_first_only_for_submissions_that_import_it(tmp_path, mon
 
     monkeypatch.setattr(plugin, "installed", lambda module: True)
     lesson, heidi = ctx("from tensorflow import keras\n"), ctx("import keras\n")
-    assert backend_imports(lesson) == ("tensorflow",)
-    assert "tensorflow" not in warm_imports(lesson) and "keras" not in warm_imports(lesson)
-    assert backend_imports(heidi) == () and warm_imports(heidi) == ("keras",)
-    assert backend_imports(ctx("import lightning as L\n")) == ()
+    assert worker_imports(lesson) == (("tensorflow",), ())
+    assert worker_imports(heidi) == ((), ("keras",))
+    assert worker_imports(ctx("import lightning as L\n")) == ((), ("lightning",))
     # where TensorFlow is missing, Keras stays on torch and the import fails with a hint
     monkeypatch.setattr(plugin, "installed", lambda module: False)
-    assert backend_imports(lesson) == ()
+    assert worker_imports(lesson)[0] == ()
+    # one parse of the submission for both
+    parses = []
+    monkeypatch.setattr(plugin, "_imported", lambda c: parses.append(c) or {"keras"})
+    assert worker_imports(heidi) == ((), ("keras",)) and len(parses) == 1
 
 
 def test_a_torch_assignment_never_imports_tensorflow_in_the_grader(tmp_path):

@@ -195,7 +195,7 @@ def process_tree(pid: int) -> set[int]:
 
 def keras_backend(preimport=()) -> str:
     """Keras runs on TensorFlow in a worker that imports TensorFlow first (the submission
-    imports it, grader.plugin.backend_imports), on torch everywhere else."""
+    imports it, grader.plugin.worker_imports), on torch everywhere else."""
     return "tensorflow" if "tensorflow" in preimport else "torch"
 
 
