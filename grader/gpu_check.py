@@ -1,7 +1,10 @@
 """`make gpu-check`: the GPU path on a real GPU, in one run a person can read in under five
 minutes. It prints the one GPU decision with the probe's evidence, grades the 05 reference
 (its GPU tests must pass) and a mutant that trains on the CPU whatever device it is given
-(it must lose the GPU training test). Where no GPU is, it ends with a "no GPU here" line.
+(it must lose the GPU training test); then TensorFlow's decision, and where it holds, the
+05_tensorflow_basics reference (its GPU tests must pass; with tensorflow-cpu, the course's
+default, it says why they skip and that is no failure). Where no GPU is, it ends with a
+"no GPU here" line.
 
 With --install-torch, a GPU machine whose environment has the CPU build of the pinned torch
 gets the CUDA build of the same version from the index that matches its driver first.
@@ -73,11 +76,26 @@ def install_cuda_torch() -> bool:
     return False
 
 
-def grade(name: str, folder: Path) -> dict:
+def grade(name: str, folder: Path, assignment: str = ASSIGNMENT) -> dict:
     from grader.grading import grade_submission
     from grader.submissions import Submission
 
-    return grade_submission(Submission(name, ASSIGNMENT, folder), "gpu-check")
+    return grade_submission(Submission(name, assignment, folder), "gpu-check")
+
+
+def tensorflow_check() -> bool:
+    """TensorFlow's GPU decision; where it holds, the TensorFlow reference's GPU tests pass."""
+    decided = decision("tensorflow")
+    print(f"TensorFlow GPU decision: {'GPU tests run here' if decided.ok else decided.reason}")
+    if not decided.ok:
+        return True
+    assignment = "05_tensorflow_basics"
+    reference = grade("tensorflow-reference", ROOT / "solutions" / assignment, assignment)
+    print(f"TensorFlow reference: {reference['score']:g}/{reference['max_score']:g}")
+    rows = gpu_rows(reference)
+    for t in rows:
+        print(f"  {t['extra_data']['verdict']:>12}  {t['name']}  {t['output'][:200]}")
+    return bool(rows) and all(t["extra_data"]["verdict"] == "pass" for t in rows)
 
 
 def gpu_rows(result: dict) -> list[dict]:
@@ -125,6 +143,7 @@ def main(argv=None) -> int:
     for t in training:
         print(f"  {t['extra_data']['verdict']:>12}  {t['name']}  {t['output'][:200]}")
     ok &= len(training) == 1 and training[0]["score"] == 0
+    ok &= tensorflow_check()
     print(f"gpu-check: {'passed' if ok else 'FAILED'}")
     return 0 if ok else 1
 

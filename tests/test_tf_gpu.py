@@ -133,3 +133,25 @@ def test_the_gpu_training_test_on_a_fake_device_end_to_end(monkeypatch, tmp_path
     # TensorFlow lists no GPU here, whatever the fake device: get_device says /CPU:0
     assert got["test_get_device_finds_the_gpu"]["score"] == 0
     assert result["max_score"] == 5
+
+
+def test_gpu_check_reports_tensorflows_decision_and_grades_its_reference(monkeypatch, capsys):
+    from grader import gpu_check
+
+    monkeypatch.setattr(gpu_check, "decision", lambda framework="torch": gpu_decision.Decision(
+        False, "TensorFlow has no CUDA support here"))
+    assert gpu_check.tensorflow_check() is True          # tensorflow-cpu is no failure
+    assert "TensorFlow GPU decision: TensorFlow has no CUDA support here" in capsys.readouterr().out
+
+    def graded(verdict):
+        return {"score": 4, "max_score": 5, "tests": [
+            {"name": "t", "output": "", "extra_data": {"nodeid": "s/test_gpu.py::t", "verdict": verdict}},
+            {"name": "u", "output": "", "extra_data": {"nodeid": "s/test_training.py::u",
+                                                       "verdict": "wrong answer"}}]}
+
+    monkeypatch.setattr(gpu_check, "decision", lambda framework="torch": gpu_decision.Decision(True))
+    seen = []
+    monkeypatch.setattr(gpu_check, "grade", lambda name, folder, a: seen.append(a) or graded("pass"))
+    assert gpu_check.tensorflow_check() is True and seen == [ID]
+    monkeypatch.setattr(gpu_check, "grade", lambda name, folder, a: graded("wrong answer"))
+    assert gpu_check.tensorflow_check() is False
