@@ -7,7 +7,8 @@ import pytest
 
 from grader.checks import CheckFailed, InvalidOutput
 from grader.checks.autograd import (check_forward_log, check_python_float, check_tensor,
-                                    check_uses_autograd, uses_autograd)
+                                    check_uses_autograd, check_uses_gradient_tape,
+                                    uses_autograd, uses_gradient_tape)
 from grader.sandbox.harness.wire import TensorData
 
 
@@ -72,6 +73,32 @@ def test_a_missing_function_or_syntax_error():
     assert uses_autograd("def (:", "gradient_of_expression") is None
     with pytest.raises(CheckFailed, match="no function"):
         check_uses_autograd("x = 1", "gradient_of_expression", what="g")
+
+
+def test_a_gradient_tape_is_found_through_helpers_and_a_hand_written_one_refused():
+    taped = source("""
+        def _grad(f, x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = f(x)
+            return tape.gradient(y, x)
+        def gradient_of_expression(x):
+            return _grad(lambda v: tf.reduce_mean(tf.sqrt(v ** 2 + 1)), x)
+    """)
+    assert uses_gradient_tape(taped, "gradient_of_expression") is True
+    check_uses_gradient_tape(taped, "gradient_of_expression", what="g")
+    by_hand = source("""
+        def gradient_of_expression(x):
+            return x / (tf.size(x) * tf.sqrt(x ** 2 + 1))
+        def elsewhere(tape, y, x):
+            return tape.gradient(y, x)
+    """)
+    assert uses_gradient_tape(by_hand, "gradient_of_expression") is False
+    with pytest.raises(CheckFailed, match="never calls tape.gradient"):
+        check_uses_gradient_tape(by_hand, "gradient_of_expression", what="g")
+    assert uses_gradient_tape("def (:", "gradient_of_expression") is None
+    with pytest.raises(CheckFailed, match="no function"):
+        check_uses_gradient_tape("x = 1", "gradient_of_expression", what="g")
 
 
 def test_check_tensor_type_dtype_device_and_values():

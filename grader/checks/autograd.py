@@ -92,10 +92,10 @@ def _is_autograd_call(call: ast.Call, grad_aliases: set[str]) -> bool:
     return False
 
 
-def uses_gradient_tape(source: str, function: str) -> bool | None:
-    """Whether `function` (or a function of the module it calls, transitively) asks a
-    tape for a gradient (`tape.gradient(...)` or `tape.jacobian(...)`); None when the
-    module has no such function."""
+def _calls_reach(source: str, function: str, predicate_for) -> bool | None:
+    """Whether `function`, or a function of the module it calls (transitively), makes a call
+    that `predicate_for(tree)` (the module's syntax tree) accepts; None when the source does
+    not parse or the module has no such function."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -103,6 +103,7 @@ def uses_gradient_tape(source: str, function: str) -> bool | None:
     functions = _functions(tree)
     if function not in functions:
         return None
+    is_wanted = predicate_for(tree)
     seen, todo = set(), [function]
     while todo:
         name = todo.pop()
@@ -110,11 +111,21 @@ def uses_gradient_tape(source: str, function: str) -> bool | None:
             continue
         seen.add(name)
         body = functions[name]
-        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and n.func.attr in ("gradient", "jacobian") for n in ast.walk(body)):
+        if any(isinstance(n, ast.Call) and is_wanted(n) for n in ast.walk(body)):
             return True
         todo.extend(_called_names(body))
     return False
+
+
+def uses_gradient_tape(source: str, function: str) -> bool | None:
+    """Whether `function` (or a function of the module it calls, transitively) asks a
+    tape for a gradient (`tape.gradient(...)` or `tape.jacobian(...)`); None when the
+    module has no such function."""
+    return _calls_reach(source, function, lambda _tree: _is_tape_call)
+
+
+def _is_tape_call(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in ("gradient", "jacobian")
 
 
 def check_uses_gradient_tape(source: str, function: str, *, what: str) -> None:
@@ -132,29 +143,13 @@ def check_uses_gradient_tape(source: str, function: str, *, what: str) -> None:
 def uses_autograd(source: str, function: str) -> bool | None:
     """Whether `function` (or a function of the module it calls, transitively) calls
     .backward() or torch.autograd.grad; None when the module has no such function."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    functions = _functions(tree)
-    if function not in functions:
-        return None
-    grad_aliases = {alias.asname or alias.name for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) and node.module
-                    and node.module.endswith("autograd")
-                    for alias in node.names if alias.name in ("grad", "backward")}
-    seen, todo = set(), [function]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in functions:
-            continue
-        seen.add(name)
-        body = functions[name]
-        if any(isinstance(n, ast.Call) and _is_autograd_call(n, grad_aliases)
-               for n in ast.walk(body)):
-            return True
-        todo.extend(_called_names(body))
-    return False
+    def predicate_for(tree):
+        grad_aliases = {alias.asname or alias.name for node in ast.walk(tree)
+                        if isinstance(node, ast.ImportFrom) and node.module
+                        and node.module.endswith("autograd")
+                        for alias in node.names if alias.name in ("grad", "backward")}
+        return lambda call: _is_autograd_call(call, grad_aliases)
+    return _calls_reach(source, function, predicate_for)
 
 
 def check_uses_autograd(source: str, function: str, *, what: str) -> None:
