@@ -70,6 +70,28 @@ def verified_layers(model, x, out, what) -> list[tuple[np.ndarray, np.ndarray]]:
     return layers
 
 
+def checked_outputs(model, x, n_out: int, what: str) -> np.ndarray:
+    """The model's outputs for the grader's inputs x (its model_outputs), in float64, once
+    they are a finite array of shape (len(x), n_out)."""
+    got = model.model_outputs(x)
+    if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
+        raise InvalidOutput(_("{what}: expected outputs of shape {expected}, got {got}").format(
+            what=what, expected=(len(x), n_out), got=getattr(got, "shape", type(got).__name__)))
+    if not np.isfinite(got).all():
+        raise InvalidOutput(_("{what}: the outputs contain NaN or inf").format(what=what))
+    return got.astype(np.float64)
+
+
+def train_losses(history, epochs: int, what: str) -> list[float]:
+    """What a `train` returned, once it is a list of `epochs` finite Python numbers (the mean
+    loss of each epoch)."""
+    if type(history) not in (list, tuple) or len(history) != epochs or not all(
+            type(v) in (int, float) and np.isfinite(v) for v in history):
+        raise InvalidOutput(_("{what}: train should return a list of {epochs} losses (Python "
+                              "floats, one per epoch)").format(what=what, epochs=epochs))
+    return [float(v) for v in history]
+
+
 def flat(layers) -> np.ndarray:
     """Every weight and bias of (W, b) layers, in one vector."""
     return np.concatenate([a.ravel() for pair in layers for a in pair])

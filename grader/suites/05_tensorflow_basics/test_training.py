@@ -9,33 +9,16 @@ import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close, differ
 from grader.checks.autograd import check_python_float
-from grader.checks.models import check_adam_steps, set_layers, verified_layers
+from grader.checks.models import (check_adam_steps, checked_outputs, set_layers, train_losses,
+                                  verified_layers)
 from grader.data import mnist_split, perturb_images
 from grader.i18n import _, num
-
-
-def outputs(model, x, n_out, what):
-    got = model.model_outputs(x)
-    if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
-        raise InvalidOutput(_("{what}: expected outputs of shape {expected}, got {got}").format(
-            what=what, expected=(len(x), n_out), got=getattr(got, "shape", type(got).__name__)))
-    if not np.isfinite(got).all():
-        raise InvalidOutput(_("{what}: the outputs contain NaN or inf").format(what=what))
-    return got.astype(np.float64)
 
 
 def cross_entropy(logits, y):
     z = logits - logits.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return float(-log_p[np.arange(len(y)), y].mean())
-
-
-def losses_of(history, epochs, what):
-    if type(history) not in (list, tuple) or len(history) != epochs or not all(
-            type(v) in (int, float) and np.isfinite(v) for v in history):
-        raise InvalidOutput(_("{what}: train should return a list of {epochs} losses (Python "
-                              "floats, one per epoch)").format(what=what, epochs=epochs))
-    return [float(v) for v in history]
 
 
 @pytest.mark.points(2)
@@ -45,7 +28,7 @@ def test_build_mlp_has_its_dense_layers(student, rng, hidden):
     what = f"build_mlp(5, {list(hidden)}, 3)"
     model = student.build_mlp(5, list(hidden), 3)
     probe = rng.normal(0, 1, size=(16, 5)).astype(np.float32)
-    layers = verified_layers(model, probe, outputs(model, probe, 3, what), what)
+    layers = verified_layers(model, probe, checked_outputs(model, probe, 3, what), what)
     shapes = [W.shape for W, _b in layers]
     sizes = [5, *hidden, 3]
     if shapes != list(zip(sizes[:-1], sizes[1:])):
@@ -60,9 +43,9 @@ def test_train_with_lr_0_reports_the_mean_cross_entropy(student, rng):
     y = rng.integers(0, 3, size=80)
     what = "train(build_mlp(4, [8], 3), X, y, epochs=2, lr=0.0, batch_size=32)"
     model = student.build_mlp(4, [8], 3)
-    before = outputs(model, X, 3, what)
-    losses = losses_of(student.train(model, X, y, epochs=2, lr=0.0, batch_size=32), 2, what)
-    if differ(outputs(model, X, 3, what), before, rtol=1e-5, atol=1e-6):
+    before = checked_outputs(model, X, 3, what)
+    losses = train_losses(student.train(model, X, y, epochs=2, lr=0.0, batch_size=32), 2, what)
+    if differ(checked_outputs(model, X, 3, what), before, rtol=1e-5, atol=1e-6):
         raise CheckFailed(_("{what}: the model changed; with lr=0.0 no step may move the "
                             "weights (pass lr to the optimizer)").format(what=what))
     want = cross_entropy(before, y)
@@ -82,9 +65,9 @@ def test_train_takes_one_adam_step_per_batch(student, rng):
         what = f"train(build_mlp(4, [8], 3), X, y, epochs=1, lr=1e-4, batch_size={batch})"
         model = student.build_mlp(4, [8], 3)
         probe = rng.normal(0, 1, size=(16, 4)).astype(np.float32)
-        before = verified_layers(model, probe, outputs(model, probe, 3, what), what)
-        losses_of(student.train(model, X, y, epochs=1, lr=1e-4, batch_size=batch), 1, what)
-        after = verified_layers(model, probe, outputs(model, probe, 3, what), what)
+        before = verified_layers(model, probe, checked_outputs(model, probe, 3, what), what)
+        train_losses(student.train(model, X, y, epochs=1, lr=1e-4, batch_size=batch), 1, what)
+        after = verified_layers(model, probe, checked_outputs(model, probe, 3, what), what)
         # check_adam_steps counts batches of 32: scale n so that ceil(n / batch) steps fit
         check_adam_steps(before, after, 1e-4, n * 32 // batch, what)
 
@@ -102,9 +85,9 @@ def test_the_seed_decides_the_shuffling(student, rng):
     for seed in (1, 1, 2):
         model = student.build_mlp(4, [8], 3)
         set_layers(model, layers)           # the same start each time, chosen here
-        losses_of(student.train(model, X, y, epochs=2, lr=0.01, batch_size=16, seed=seed),
+        train_losses(student.train(model, X, y, epochs=2, lr=0.01, batch_size=16, seed=seed),
                   2, what)
-        results.append(outputs(model, probe, 3, what))   # behaviour, not reported weights
+        results.append(checked_outputs(model, probe, 3, what))   # behaviour, not reported weights
     if differ(results[0], results[1], rtol=1e-5, atol=1e-6):
         raise CheckFailed(_("{what}: seed 1 twice from the same weights gave two different "
                             "models; shuffle with a generator seeded by `seed`").format(what=what))
@@ -151,8 +134,8 @@ def test_trained_mlp_reaches_the_accuracy_threshold(student, rng, credit, worker
     best = 0.0
     for trial in (1, 2):
         model, history = trained(student, rng, worker_cache, trial)
-        losses_of(history, EPOCHS, what)
-        best = max(best, float(np.mean(outputs(model, x_test, 10, what).argmax(axis=1)
+        train_losses(history, EPOCHS, what)
+        best = max(best, float(np.mean(checked_outputs(model, x_test, 10, what).argmax(axis=1)
                                        == split.y_test)))
         if best >= TIERS[0][0]:
             break
@@ -167,7 +150,7 @@ def test_evaluate_and_predict_read_the_largest_logit(student, rng, worker_cache)
     split = mnist_split(seed=0)
     x, y = split.x_train[:500], split.y_train[:500]
     what = _("{call} on 500 training digits, after training")
-    want = outputs(model, x, 10, mnist_what()).argmax(axis=1)
+    want = checked_outputs(model, x, 10, mnist_what()).argmax(axis=1)
     got = student.predict(model, x)
     if not isinstance(got, np.ndarray) or got.dtype != np.int64 or got.shape != (500,):
         raise InvalidOutput(_("{what}: expected a numpy int64 array of 500 labels, got {got}")

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from grader.checks import CheckFailed, InvalidOutput, award_tiers, check_array, close, differ
-from grader.checks.models import check_adam_steps, flat, set_layers, verified_layers
+from grader.checks.models import (check_adam_steps, checked_outputs, flat, set_layers,
+                                  verified_layers)
 from grader.data import mnist_split, perturb_images, stratified_split
 from grader.i18n import _, num
 
@@ -92,16 +93,6 @@ def trained(student, rng, worker_cache, name, trial=1):
     return worker_cache.get(("fit", name) if trial == 1 else ("fit", name, trial), train)
 
 
-def outputs(model, x, n_out, what):
-    got = model.model_outputs(x)
-    if not isinstance(got, np.ndarray) or got.shape != (len(x), n_out):
-        raise InvalidOutput(_("{what}: expected outputs of shape {expected}, got {got}").format(
-            what=what, expected=(len(x), n_out), got=getattr(got, "shape", type(got).__name__)))
-    if not np.isfinite(got).all():
-        raise InvalidOutput(_("{what}: the outputs contain NaN or inf").format(what=what))
-    return got.astype(np.float64)
-
-
 @pytest.mark.points(3)
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.deadline(2 * DEADLINE[run[0]]))
                                   for name, run in RUNS.items()])
@@ -113,7 +104,7 @@ def test_accuracy_on_the_hidden_test_split(student, rng, credit, name, worker_ca
     what = describe(name)
     check_history(history, epochs, what)
     x_test = split.x_test if problem == "iris" else perturb_images(split.x_test, rng)
-    out = outputs(model, x_test, 3 if problem == "iris" else 10, what)
+    out = checked_outputs(model, x_test, 3 if problem == "iris" else 10, what)
     accuracy = float(np.mean(out.argmax(axis=1) == split.y_test))
     if accuracy < tiers[0][0]:
         # One training of a correct model can end in a poor solution (the reference reached
@@ -121,7 +112,7 @@ def test_accuracy_on_the_hidden_test_split(student, rng, credit, name, worker_ca
         # trainings, the second with a fresh seed, counts. A broken fit fails both.
         model, history = trained(student, rng, worker_cache, name, trial=2)
         check_history(history, epochs, what)
-        out = outputs(model, x_test, 3 if problem == "iris" else 10, what)
+        out = checked_outputs(model, x_test, 3 if problem == "iris" else 10, what)
         accuracy = max(accuracy, float(np.mean(out.argmax(axis=1) == split.y_test)))
         what += " (the better of two trainings)"
     award_tiers(credit, accuracy, tiers, what=what)
@@ -161,9 +152,9 @@ def test_fit_uses_lr_and_reports_the_mean_loss(student, rng):
     model = student.build_model("iris", (16,))
     what = _("{call} on 96 flowers").format(
         call="fit(build_model('iris', (16,)), X, y, epochs=2, lr=0.0)")
-    before = outputs(model, x, 3, what)
+    before = checked_outputs(model, x, 3, what)
     losses = check_history(student.fit(model, x, y, 2, 0.0), 2, what)
-    after = outputs(model, x, 3, what)
+    after = checked_outputs(model, x, 3, what)
     if not close(after, before, rtol=1e-5, atol=1e-6):
         raise CheckFailed(_("{what}: the model changed; with lr=0.0 no step may move the "
                             "weights (pass lr to the optimizer)").format(what=what))
@@ -187,7 +178,7 @@ def test_predict_gives_the_class_of_the_largest_output(student, rng, worker_cach
     split = iris_split()
     what = _("{call} for the model of {what}").format(call="predict(model, X)",
                                                       what=describe(name))
-    want = outputs(model, split.x_test, 3, what).argmax(axis=1)
+    want = checked_outputs(model, split.x_test, 3, what).argmax(axis=1)
     got = student.predict(model, split.x_test)
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
         kind = f"dtype {got.dtype}" if isinstance(got, np.ndarray) else type(got).__name__
@@ -208,9 +199,9 @@ def fitted_layers(student, rng, problem, hidden, X, y, epochs, lr, layers=None):
     if layers is not None:
         set_layers(model, layers)
     probe = rng.normal(0, 1, size=(16, n_in)).astype(np.float32)
-    before = verified_layers(model, probe, outputs(model, probe, n_out, what), what)
+    before = verified_layers(model, probe, checked_outputs(model, probe, n_out, what), what)
     check_history(student.fit(model, X, y, epochs, lr), epochs, what)
-    out = outputs(model, probe, n_out, what)
+    out = checked_outputs(model, probe, n_out, what)
     return what, before, verified_layers(model, probe, out, what), out
 
 
