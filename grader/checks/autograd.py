@@ -12,7 +12,7 @@ import ast
 import numpy as np
 
 from grader.checks.errors import CheckFailed, InvalidOutput
-from grader.checks.numeric import check_array
+from grader.checks.numeric import check_array, describe_input
 from grader.checks.values import kind_of, number, subject
 from grader.i18n import _
 from grader.sandbox.harness.wire import TensorData
@@ -49,6 +49,19 @@ def check_tensor(got, expected, *, what: str, inputs: str | None = None,
                             "{got}").format(where=where, device=device, got=got.device))
     return check_array(got.array, np.asarray(expected, dtype=got.array.dtype), what=what,
                        inputs=inputs, rtol=rtol, atol=atol)
+
+
+def check_gradient_of_expression(got, x, *, framework: str, device: str | None) -> None:
+    """05's gradient_of_expression(x), on the PyTorch and the TensorFlow track (`framework`
+    "torch" or "tf"): a tensor of x's float dtype holding d/dx mean(sqrt(x**2 + 1)) =
+    x / (N sqrt(x**2 + 1)), N = x.size, computed here in float64, within that dtype's
+    rounding."""
+    dtype = np.dtype(x.dtype)
+    tol = dict(rtol=1e-10, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=1e-7)
+    x64 = x.astype(np.float64)
+    check_tensor(got, x64 / (x.size * np.sqrt(x64 ** 2 + 1)), what="gradient_of_expression(x)",
+                 inputs=describe_input("x", x), dtype=f"{framework}.{dtype.name}",
+                 device=device, **tol)
 
 
 def check_python_float(value, *, what: str) -> float:
