@@ -96,7 +96,13 @@ def train(*args, **kwargs):
     ({"TRAIN_USES_GPU": True, "AT_IMPORT": False},
      ("optimizer = keras.optimizers.Adam(learning_rate=lr)",
       "optimizer = keras.optimizers.SGD(learning_rate=lr)"), 0),
-], ids=["trains on the GPU", "never on the GPU", "on the GPU at import", "lr doubled", "SGD"])
+    # get_device naming the GPU without looking: passes the real list's check on this
+    # machine only by the constant, and loses the point to the faked empty list
+    ({"TRAIN_USES_GPU": True, "AT_IMPORT": False},
+     ('return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"',
+      'return "/GPU:0"'), 4),
+], ids=["trains on the GPU", "never on the GPU", "on the GPU at import", "lr doubled", "SGD",
+        "get_device always names the GPU"])
 def test_the_gpu_training_test_on_a_fake_device_end_to_end(monkeypatch, tmp_path, flags,
                                                            change, scores):
     from grader.grading import grade_submission
@@ -130,8 +136,12 @@ def test_the_gpu_training_test_on_a_fake_device_end_to_end(monkeypatch, tmp_path
     got = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in result["tests"]}
     training = got["test_training_on_the_gpu_gives_the_results_computed_here"]
     assert training["score"] == scores, (training["extra_data"]["verdict"], training["output"])
-    # TensorFlow lists no GPU here, whatever the fake device: get_device says /CPU:0
-    assert got["test_get_device_finds_the_gpu"]["score"] == 0
+    # TensorFlow lists no GPU here, whatever the fake device: get_device says /CPU:0, and a
+    # get_device that always says /GPU:0 is caught by the faked empty list
+    device = got["test_get_device_finds_the_gpu"]
+    assert device["score"] == 0
+    if change and "/GPU:0\"" in change[1]:
+        assert "even where no GPU is reported" in device["output"], device["output"]
     assert result["max_score"] == 5
 
 

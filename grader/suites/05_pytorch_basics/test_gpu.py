@@ -44,6 +44,11 @@ def test_get_device_finds_the_gpu(student):
     if getattr(device, "type_name", None) != "device" or device.type != "cuda":
         raise CheckFailed(_("{call} on a machine with a CUDA GPU: expected {expected}").format(
             call="get_device()", expected="torch.device('cuda')"))
+    # a constant answer is no choice: where torch reports no GPU, the same code says cpu
+    device = student.call_with_fake_devices("get_device", cuda=False, mps=False)
+    if getattr(device, "type_name", None) != "device" or device.type != "cpu":
+        raise CheckFailed(_("{call} names the GPU even where no GPU is reported: look for "
+                            "one, do not name it").format(call="get_device()"))
 
 
 @pytest.mark.gpu

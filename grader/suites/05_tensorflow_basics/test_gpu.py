@@ -81,6 +81,11 @@ def test_get_device_finds_the_gpu(student):
                             "{got}").format(call="get_device()", expected=repr("/GPU:0"),
                                             got=repr(got) if type(got) is str
                                             else type(got).__name__))
+    # a constant answer is no choice: where TensorFlow lists no GPU, the same code says CPU
+    got = student.call_with_fake_devices("get_device", cuda=False)
+    if type(got) is not str or got.upper().replace("/DEVICE:", "/") != "/CPU:0":
+        raise CheckFailed(_("{call} names the GPU even where no GPU is reported: look for "
+                            "one, do not name it").format(call="get_device()"))
 
 
 @pytest.mark.gpu
